@@ -40,6 +40,8 @@ export { definePlugin } from "./plugin.ts";
 export type { Downstream, PluginContext, PluginDefinition, ServiceCall } from "./plugin.ts";
 export { duration, parseDuration } from "../config/duration.ts";
 export type { Logger } from "../log/logger.ts";
+export { pacerEnv, remoteIP } from "../server/env.ts";
+export type { PacerEnv } from "../server/env.ts";
 
 /**
  * Replaces the request that later middlewares and the service see (path
