@@ -14,6 +14,11 @@ export interface PacerEnv {
   readonly entryPoint: string;
   /** Whether the client connection is TLS. */
   readonly tls: boolean;
+  /**
+   * Settles once the response has been delivered to the client (or failed):
+   * `Deno.ServeHandlerInfo.completed`. Absent for in-process calls.
+   */
+  readonly completed?: Promise<void>;
 }
 
 /**

@@ -1,0 +1,54 @@
+/**
+ * Request-scoped variables the chain stages hand to the load balancer
+ * (STYLE.md: "hands the policy to the upstream forwarder"). Each is set by
+ * one middleware and read by `load_balancer.ts`.
+ *
+ * @module
+ */
+import type { UpstreamServer } from "./server.ts";
+import type { ClientFacts } from "./forward.ts";
+import type { PassiveHealthCheckConfig } from "../config/dynamic.ts";
+
+/** Set by the health-gate middleware: which servers may take requests. */
+export interface HealthGatePolicy {
+  /** Whether `server` may take a new request at `now`. */
+  admit(server: UpstreamServer, now: number): boolean;
+  /** Records the outcome of a forwarded request (passive health). */
+  observe(
+    server: UpstreamServer,
+    response: Response,
+    passive: PassiveHealthCheckConfig,
+    now: number,
+  ): void;
+  /** Fraction (0-1) of routable servers under which all servers are used (Envoy's panic mode); 0 = off. */
+  readonly panicThreshold: number;
+}
+
+/** Set by the drain middleware: skip draining servers, count in-flight requests. */
+export interface DrainPolicy {
+  admit(server: UpstreamServer): boolean;
+  /** Counts a request in; returns its release (called when the response body ends). */
+  begin(server: UpstreamServer): () => void;
+}
+
+/** Set by the retry middleware for each attempt. */
+export interface RetryAttempt {
+  /** 1 for the first try. */
+  readonly attempt: number;
+  /** Servers already tried; avoided when another server exists. */
+  readonly tried: Set<UpstreamServer>;
+}
+
+declare module "hono" {
+  interface ContextVariableMap {
+    healthGate: HealthGatePolicy;
+    drain: DrainPolicy;
+    retryAttempt: RetryAttempt;
+    /** The server the load balancer picked for this attempt. */
+    upstream: UpstreamServer;
+    /** Facts about the client connection, set at the entrypoint. */
+    client: ClientFacts;
+    /** Qualified name of the router serving the request. */
+    router: string;
+  }
+}
