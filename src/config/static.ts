@@ -28,6 +28,7 @@ import { parseFlags } from "./flags.ts";
 import { applyOverrides } from "./_overrides.ts";
 import { caseClashes, explainIssues } from "./_problems.ts";
 import { marathonOptionsSchema } from "../provider/marathon/options.ts";
+import { isIPOrCIDR } from "../net/ip.ts";
 import type { LogFormat, LogLevel } from "../log/logger.ts";
 
 // ---- Helpers -----------------------------------------------------------------
@@ -128,13 +129,7 @@ const addressSchema = z.preprocess(
 
 /** Whether `value` is an IP address or a CIDR range (`10.0.0.0/8`, `::1/128`). */
 export function isIpOrCidr(value: string): boolean {
-  const parts = value.split("/");
-  if (parts.length > 2) return false;
-  const version = isIP(parts[0]!);
-  if (version === 0) return false;
-  if (parts.length === 1) return true;
-  const bits = parts[1]!;
-  return /^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128);
+  return isIPOrCIDR(value);
 }
 
 const ipOrCidrSchema = z.string().superRefine((value, ctx) => {
