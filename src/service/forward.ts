@@ -69,13 +69,16 @@ export function failureResponse(
   return res;
 }
 
-/** Per-connection facts the forwarder needs. */
+/** Per-connection facts the forwarder and middlewares need. */
 export interface ClientFacts {
   /** Socket peer IP. */
   readonly ip: string;
   /** Whether the client connection is TLS. */
   readonly tls: boolean;
-  /** Whether incoming X-Forwarded-* headers are trusted (peer in trustedIPs, or insecure). */
+  /**
+   * Whether the peer may set X-Forwarded-* (in `trustedIPs`, or `insecure`).
+   * When it may not, the entrypoint already removed them.
+   */
   readonly trusted: boolean;
 }
 
@@ -115,6 +118,23 @@ const FORWARDED_HEADERS = [
   "x-forwarded-tls-client-cert-info",
   "x-real-ip",
 ];
+
+/**
+ * Removes the `X-Forwarded-*` and `X-Real-Ip` headers a client sent, for
+ * peers outside `forwardedHeaders.trustedIPs`. Done at the entrypoint, before
+ * any middleware (as Traefik does), so headers middlewares add
+ * (`X-Forwarded-Prefix`) survive. Returns `request` itself when it has none.
+ */
+export function withoutForwardedHeaders(request: Request): Request {
+  let headers: Headers | undefined;
+  for (const name of FORWARDED_HEADERS) {
+    if (!request.headers.has(name)) continue;
+    headers ??= new Headers(request.headers);
+    headers.delete(name);
+  }
+  if (!headers) return request;
+  return new Request(request, { headers, duplex: "half" } as RequestInit);
+}
 
 /** Removes hop-by-hop headers, including those named in `Connection`. */
 export function stripHopByHop(headers: Headers): void {
@@ -169,11 +189,9 @@ export function upstreamHeaders(
   serverHost: string,
   websocket = false,
 ): Headers {
+  // Untrusted X-Forwarded-* were removed at the entrypoint (withoutForwardedHeaders).
   const headers = new Headers(request.headers);
   stripHopByHop(headers);
-  if (!client.trusted) {
-    for (const name of FORWARDED_HEADERS) headers.delete(name);
-  }
   const host = request.headers.get("host") ?? hostOf(request.url);
   const priorFor = headers.get("x-forwarded-for");
   if (client.ip) headers.set("x-forwarded-for", priorFor ? `${priorFor}, ${client.ip}` : client.ip);

@@ -47,7 +47,8 @@ export function upstream(
         seen.push({
           method: request.method,
           path: url.pathname + url.search,
-          headers: request.headers,
+          // Copied: a request's headers cannot be read once it has ended.
+          headers: new Headers(request.headers),
         });
         return handler ? handler(request) : new Response(name);
       },

@@ -1,0 +1,144 @@
+/**
+ * A router's middleware chain, composed with Hono's semantics (a handler's
+ * returned Response becomes `c.res`; an error is turned into a response at
+ * the level that threw, so outer middlewares still run) but without a Hono
+ * app per router: no route matching is needed once the router index chose.
+ *
+ * A middleware that declares `replaysDownstream` splits the chain: what
+ * follows it is compiled as its own segment, and the middleware gets a
+ * {@linkcode Downstream} that runs that segment with a **fresh** context
+ * per call, inheriting the caller's variables. That is how retry re-runs
+ * health-gate, drain and the service for each attempt, which Hono's
+ * `next()` (callable once) cannot.
+ *
+ * @module
+ */
+import { Context, type MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { Logger } from "../log/logger.ts";
+import type { Downstream } from "../plugin/plugin.ts";
+import type { PacerEnv } from "./env.ts";
+
+/** The env a chain segment receives: connection facts plus inherited variables. */
+export interface ChainEnv extends PacerEnv {
+  /** Context variables copied into the segment's fresh context. */
+  readonly vars: Readonly<Record<string, unknown>>;
+}
+
+/** A compiled chain segment. */
+export type ChainHandler = (request: Request, env: ChainEnv) => Promise<Response>;
+
+/** One middleware of a chain, as built for one router. */
+export interface ChainLink {
+  /** Qualified middleware instance name (for logs). */
+  readonly middleware: string;
+  /** Plugin/type name (for logs). */
+  readonly plugin: string;
+  /** Creates the handler; `downstream` is given to replaying middlewares. */
+  create(downstream?: Downstream): Promise<MiddlewareHandler>;
+  readonly replaysDownstream: boolean;
+}
+
+/** The raw path of a URL string, without query (what Hono's `c.req.path` holds). */
+export function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  let end = url.indexOf("?", start);
+  if (end < 0) end = url.indexOf("#", start);
+  return end < 0 ? url.slice(start) : url.slice(start, end);
+}
+
+function errorResponse(error: unknown): Response | undefined {
+  if (error instanceof HTTPException) return error.getResponse();
+  return undefined;
+}
+
+/**
+ * Composes handlers with Hono's `compose` semantics; `terminal` runs after
+ * the last middleware.
+ */
+function compose(
+  handlers: readonly { handler: MiddlewareHandler; middleware: string; plugin: string }[],
+  terminal: (c: Context) => Promise<Response>,
+  fields: { router: string; log: Logger },
+): (c: Context) => Promise<Response> {
+  const onError = (error: unknown, c: Context, who: { middleware: string; plugin: string }) => {
+    const known = errorResponse(error);
+    if (known) return known;
+    fields.log.error("Middleware failed while handling a request", {
+      router: fields.router,
+      middleware: who.middleware,
+      plugin: who.plugin,
+      method: c.req.method,
+      path: c.req.path,
+      error,
+    });
+    return new Response("Internal Server Error", {
+      status: 500,
+      headers: { "content-type": "text/plain; charset=utf-8" },
+    });
+  };
+  const service = { middleware: "(service)", plugin: "service" };
+  return async (c: Context) => {
+    let index = -1;
+    const dispatch = async (i: number): Promise<void> => {
+      if (i <= index) throw new Error("next() called multiple times");
+      index = i;
+      let res: Response | void;
+      let isError = false;
+      const link = handlers[i];
+      try {
+        res = link ? await link.handler(c, () => dispatch(i + 1)) : await terminal(c);
+      } catch (error) {
+        res = onError(error, c, link ?? service);
+        isError = true;
+      }
+      if (res && (c.finalized === false || isError)) c.res = res;
+    };
+    await dispatch(0);
+    return c.res;
+  };
+}
+
+/**
+ * Compiles a chain: `links` in order, then `terminal` (the service).
+ * Returns the handler the router index dispatches to.
+ */
+export async function compileChain(
+  links: readonly ChainLink[],
+  terminal: (c: Context) => Promise<Response>,
+  fields: { router: string; log: Logger },
+): Promise<ChainHandler> {
+  const split = links.findIndex((l) => l.replaysDownstream);
+  let segmentTerminal = terminal;
+  let own = links;
+  let tailHandlers: Awaited<ReturnType<ChainLink["create"]>>[] = [];
+  if (split >= 0) {
+    const rest = await compileChain(links.slice(split + 1), terminal, fields);
+    const downstream: Downstream = (c, request) =>
+      rest(request, { ...(c.env as ChainEnv), vars: c.var as Record<string, unknown> });
+    own = links.slice(0, split);
+    tailHandlers = [await links[split]!.create(downstream)];
+    // If the replaying middleware calls next() anyway, run the rest once.
+    segmentTerminal = (c) => downstream(c, c.req.raw);
+  }
+  const handlers = [];
+  for (const link of own) {
+    handlers.push({
+      handler: await link.create(),
+      middleware: link.middleware,
+      plugin: link.plugin,
+    });
+  }
+  if (split >= 0) {
+    const link = links[split]!;
+    handlers.push({ handler: tailHandlers[0]!, middleware: link.middleware, plugin: link.plugin });
+  }
+  const run = compose(handlers, segmentTerminal, fields);
+  return (request, env) => {
+    const c = new Context(request, { env, path: pathOf(request.url) });
+    const vars = env.vars;
+    for (const key in vars) c.set(key as never, vars[key] as never);
+    return run(c);
+  };
+}

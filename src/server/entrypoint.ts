@@ -1,0 +1,230 @@
+/**
+ * An entrypoint: one `Deno.serve` listener (plain or TLS) feeding the handler
+ * switcher, with Traefik's lifecycle: while Pacer stops it keeps serving for
+ * `requestAcceptGraceTimeout` (answers carry `Connection: close` so
+ * keep-alive clients move on), then stops accepting and lets in-flight
+ * requests finish for up to `graceTimeOut`.
+ *
+ * Deno's server exposes no socket timeouts, so `respondingTimeouts` are
+ * applied per request: `writeTimeout` bounds the time to produce and send a
+ * response (a hanging middleware gets a 504 or a cut body), `readTimeout`
+ * bounds reading the request body. `idleTimeout` is left to Deno.
+ *
+ * @module
+ */
+import type { Logger } from "../log/logger.ts";
+import { UPSTREAM_ERROR_HEADER, withoutForwardedHeaders } from "../service/forward.ts";
+import type { Arrival } from "./generation.ts";
+
+/** What an entrypoint needs to listen and behave. */
+export interface EntryPointOptions {
+  readonly name: string;
+  readonly hostname: string;
+  readonly port: number;
+  /** PEM contents (not paths) of the certificate chain and key, for TLS. */
+  readonly tls?: { readonly cert: string; readonly key: string };
+  /** Whether a peer may set X-Forwarded-* headers. */
+  readonly isTrusted: (ip: string) => boolean;
+  /** ms; 0 = none. */
+  readonly readTimeoutMs?: number;
+  /** ms; 0 = none. */
+  readonly writeTimeoutMs?: number;
+}
+
+/** Dispatches a request (the handler switcher). */
+export type Dispatch = (request: Request, arrival: Arrival) => Promise<Response>;
+
+const TEXT = { "content-type": "text/plain; charset=utf-8" };
+
+/** Deadline on reading a request body. */
+function withReadDeadline(request: Request, ms: number): Request {
+  if (!request.body || ms <= 0) return request;
+  const reader = request.body.getReader();
+  const deadline = Date.now() + ms;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const left = deadline - Date.now();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        const chunk = await Promise.race([
+          reader.read(),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error("request body read timeout")),
+              Math.max(left, 0),
+            );
+          }),
+        ]);
+        if (chunk.done) controller.close();
+        else controller.enqueue(chunk.value);
+      } catch (error) {
+        reader.cancel(error).catch(() => {});
+        controller.error(error);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  return new Request(request, { body, duplex: "half" } as RequestInit);
+}
+
+/** One listener. */
+export class EntryPoint {
+  readonly name: string;
+  readonly #options: EntryPointOptions;
+  readonly #dispatch: Dispatch;
+  readonly #log: Logger;
+  #server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  #stopping = false;
+  #inFlight = 0;
+
+  constructor(options: EntryPointOptions, dispatch: Dispatch, log: Logger) {
+    this.name = options.name;
+    this.#options = options;
+    this.#dispatch = dispatch;
+    this.#log = log.with({ entryPoint: options.name });
+  }
+
+  /** The bound address (after {@linkcode listen}). */
+  get addr(): Deno.NetAddr {
+    if (!this.#server) throw new Error(`entryPoint '${this.name}' is not listening`);
+    return this.#server.addr;
+  }
+
+  /** Requests being served now. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Whether the entrypoint is in its shutdown grace period. */
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
+  /** Marks the start of shutdown: answers now carry `Connection: close`. */
+  beginStopping(): void {
+    this.#stopping = true;
+  }
+
+  /**
+   * Starts listening.
+   * @throws {Deno.errors.AddrInUse} and permission errors, for the caller to explain.
+   */
+  listen(): Promise<Deno.NetAddr> {
+    const o = this.#options;
+    return new Promise((resolve, reject) => {
+      try {
+        const common = {
+          hostname: o.hostname,
+          port: o.port,
+          onListen: (addr: Deno.NetAddr) => {
+            this.#log.info("Entrypoint listening", {
+              address: `${addr.hostname}:${addr.port}`,
+              tls: o.tls !== undefined,
+            });
+            resolve(addr);
+          },
+          onError: (error: unknown) => {
+            this.#log.error("Unhandled error while serving a request", { error });
+            return new Response("Internal Server Error", { status: 500, headers: TEXT });
+          },
+        };
+        const handler = (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) =>
+          this.#serve(request, info);
+        this.#server = o.tls
+          ? Deno.serve({ ...common, cert: o.tls.cert, key: o.tls.key }, handler)
+          : Deno.serve(common, handler);
+      } catch (error) {
+        reject(error);
+      }
+    });
+  }
+
+  async #serve(request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<Response> {
+    const o = this.#options;
+    const ip = info.remoteAddr.hostname;
+    this.#inFlight++;
+    info.completed.finally(() => this.#inFlight--);
+    const trusted = o.isTrusted(ip);
+    const arrival: Arrival = {
+      entryPoint: this.name,
+      remoteAddr: info.remoteAddr,
+      tls: o.tls !== undefined,
+      trusted,
+      completed: info.completed,
+    };
+    let incoming = trusted ? request : withoutForwardedHeaders(request);
+    if (o.readTimeoutMs) incoming = withReadDeadline(incoming, o.readTimeoutMs);
+    if (!o.writeTimeoutMs) return this.#finish(await this.#dispatch(incoming, arrival));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<Response>((resolve) => {
+      timer = setTimeout(() => {
+        this.#log.warn("No response within writeTimeout", {
+          path: new URL(request.url).pathname,
+          timeoutMs: o.writeTimeoutMs,
+        });
+        resolve(new Response("Gateway Timeout", { status: 504, headers: TEXT }));
+      }, o.writeTimeoutMs);
+    });
+    let response: Response;
+    try {
+      response = await Promise.race([this.#dispatch(incoming, arrival), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return this.#finish(response);
+  }
+
+  #finish(response: Response): Response {
+    const internal = response.status >= 499 && response.headers.has(UPSTREAM_ERROR_HEADER);
+    if (!internal && !this.#stopping) return response;
+    try {
+      if (internal) response.headers.delete(UPSTREAM_ERROR_HEADER);
+      if (this.#stopping) response.headers.set("connection", "close");
+      return response;
+    } catch {
+      // Immutable headers (Response.redirect): copy once.
+      const copy = new Response(response.body, response);
+      if (internal) copy.headers.delete(UPSTREAM_ERROR_HEADER);
+      if (this.#stopping) copy.headers.set("connection", "close");
+      return copy;
+    }
+  }
+
+  /**
+   * Stops accepting connections and waits for in-flight requests, for up to
+   * `graceMs`. Then `cut` is called to end what is still running (upstream
+   * requests and bodies; `writeTimeout` bounds anything else).
+   * @returns Whether every request finished within the grace time.
+   */
+  async stop(graceMs: number, cut?: () => void): Promise<boolean> {
+    this.#stopping = true;
+    const server = this.#server;
+    if (!server) return true;
+    const done = server.shutdown();
+    const wait = (ms: number) =>
+      new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), ms);
+        done.then(() => {
+          clearTimeout(timer);
+          resolve(true);
+        }, () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+    if (await wait(graceMs)) return true;
+    this.#log.warn("Grace timeout reached: cutting requests still in flight", {
+      inFlight: this.#inFlight,
+    });
+    // Aborting Deno.serve after shutdown() breaks Deno (BadResource); end the work instead.
+    cut?.();
+    if (!await wait(2000)) {
+      this.#log.error("Connections still open after cutting in-flight requests", {
+        inFlight: this.#inFlight,
+      });
+    }
+    return false;
+  }
+}
