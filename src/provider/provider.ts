@@ -31,6 +31,12 @@ export interface ConfigMessage {
   /** What the provider skipped while building it (shown in `/api/rawdata`). */
   readonly diagnostics?: readonly Diagnostic[];
   /**
+   * Routers (unqualified names) whose rule came from a provider's default
+   * rule: Pacer guards them against routing a request to themselves
+   * (Traefik's `X-Traefik-Router` recursion check, answered with 400).
+   */
+  readonly recursionGuard?: readonly string[];
+  /**
    * Removes servers that must stop receiving traffic now (a task left
    * `TASK_RUNNING`): skips the throttle's wait. Latest still wins.
    */

@@ -32,6 +32,7 @@ import {
 } from "../service/load_balancer.ts";
 import type { ServerPool } from "../service/pool.ts";
 import type { UpstreamServer } from "../service/server.ts";
+import { stickyValue } from "../service/sticky.ts";
 import { createTransport, type Transport } from "../service/transport.ts";
 import { type ChainEnv, type ChainHandler, type ChainLink, compileChain } from "./chain.ts";
 import { Generation } from "./generation.ts";
@@ -79,6 +80,8 @@ export interface BuildOptions {
    */
   readonly chain?: { readonly healthGate: boolean; readonly drain: boolean };
   readonly internal?: InternalServices;
+  /** Qualified routers that get Traefik's recursion guard (default-rule routers). */
+  readonly recursionGuard?: ReadonlySet<string>;
   /** Providers' own diagnostics, shown in `/api/rawdata`. */
   readonly diagnostics?: ReadonlyMap<string, readonly Diagnostic[]>;
   /** Generation number (for logs). */
@@ -515,6 +518,7 @@ class Builder {
     const links: ChainLink[] = middlewares.map((m) =>
       this.#link(router, m.item.name, m.item.provider, m.registered!, m.options, log)
     );
+    if (o.recursionGuard?.has(router)) links.unshift(recursionGuardLink(router));
     const types = new Set(middlewares.map((m) => m.registered?.definition.name));
     const chain = o.chain ?? { healthGate: true, drain: true };
     for (
@@ -572,6 +576,31 @@ class Builder {
       },
     };
   }
+}
+
+/**
+ * Traefik's `denyrouterrecursion` (v2.10.6+): a router whose rule came from a
+ * default rule marks requests with `X-Traefik-Router: <hash of its name>`
+ * and refuses (400) a request that already carries its own mark, so a
+ * default rule matching Pacer's own address cannot loop forever.
+ */
+function recursionGuardLink(router: string): ChainLink {
+  const mark = stickyValue(router);
+  return {
+    middleware: "denyRouterRecursion@internal",
+    plugin: "denyRouterRecursion",
+    replaysDownstream: false,
+    create: () =>
+      Promise.resolve(async function denyRouterRecursion(c, next) {
+        if (c.req.raw.headers.get("x-traefik-router") === mark) {
+          return c.text("Bad Request", 400);
+        }
+        const headers = new Headers(c.req.raw.headers);
+        headers.set("x-traefik-router", mark);
+        c.req.raw = new Request(c.req.raw, { headers, duplex: "half" } as RequestInit);
+        await next();
+      }),
+  };
 }
 
 /** A chain with no middlewares in front of a service (for `ctx.service()`). */

@@ -111,7 +111,7 @@ export class Pacer implements AsyncDisposable {
     this.#watcher = new ConfigurationWatcher({
       throttleMs: options.throttleMs ?? 2000,
       log: options.log,
-      build: async (configs, diagnostics) => {
+      build: async (configs, diagnostics, guarded) => {
         const id = ++this.#generations;
         const started = performance.now();
         const generation = await buildGeneration(mergeConfigurations(configs), {
@@ -126,6 +126,7 @@ export class Pacer implements AsyncDisposable {
           ...(options.chain ? { chain: options.chain } : {}),
           internal,
           diagnostics,
+          recursionGuard: guarded,
         });
         this.switcher.swap(generation);
         this.#logGeneration(generation, performance.now() - started);

@@ -21,6 +21,7 @@ export interface WatcherOptions {
   readonly build: (
     configs: ReadonlyMap<string, DynamicConfig>,
     diagnostics: ReadonlyMap<string, readonly Diagnostic[]>,
+    guarded: ReadonlySet<string>,
   ) => Promise<void>;
   readonly log: Logger;
 }
@@ -87,7 +88,8 @@ export class ConfigurationWatcher {
     const previous = this.#latest.get(message.provider);
     if (
       previous && isDeepStrictEqual(previous.config, message.config) &&
-      isDeepStrictEqual(previous.diagnostics ?? [], message.diagnostics ?? [])
+      isDeepStrictEqual(previous.diagnostics ?? [], message.diagnostics ?? []) &&
+      isDeepStrictEqual(previous.recursionGuard ?? [], message.recursionGuard ?? [])
     ) {
       log.debug("Skipping unchanged configuration");
       return;
@@ -104,12 +106,14 @@ export class ConfigurationWatcher {
       const reached = this.#received;
       const configs = new Map<string, DynamicConfig>();
       const diagnostics = new Map<string, readonly Diagnostic[]>();
+      const guarded = new Set<string>();
       for (const [provider, message] of this.#latest) {
         configs.set(provider, message.config);
         if (message.diagnostics?.length) diagnostics.set(provider, message.diagnostics);
+        for (const router of message.recursionGuard ?? []) guarded.add(`${router}@${provider}`);
       }
       try {
-        await this.#options.build(configs, diagnostics);
+        await this.#options.build(configs, diagnostics, guarded);
       } catch (error) {
         this.#options.log.error("Cannot build the new configuration; keeping the live one", {
           error,

@@ -221,3 +221,43 @@ Deno.test("/api/rawdata lists routers, services with server state, and middlewar
   const html = await (await fetch(`${p.url("traefik")}/dashboard/`)).text();
   match(html, /<title>Pacer<\/title>/);
 });
+
+Deno.test("default-rule routers refuse a request that loops back to themselves (400)", async () => {
+  let selfUrl = "";
+  const provider = {
+    name: "marathon",
+    run(
+      emit: (m: import("../../src/provider/provider.ts").ConfigMessage) => void,
+      signal: AbortSignal,
+    ) {
+      const send = () =>
+        emit({
+          provider: "marathon",
+          config: {
+            http: {
+              routers: { loop: { rule: "PathPrefix(`/`)", service: "self" } },
+              services: { self: lbService([selfUrl || "http://127.0.0.1:9"]) },
+            },
+          },
+          recursionGuard: ["loop"],
+        });
+      send();
+      // Re-emit once the test knows Pacer's own address.
+      const timer = setInterval(() => selfUrl && send(), 10);
+      return new Promise<void>((resolve) =>
+        signal.addEventListener("abort", () => {
+          clearInterval(timer);
+          resolve();
+        })
+      );
+    },
+  };
+  await using p = await startPacer({ providers: [provider] });
+  selfUrl = p.url();
+  while (!JSON.stringify(p.pacer.rawdata()).includes(selfUrl)) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const res = await p.request("loop.test");
+  equal(res.status, 400);
+  equal(await res.text(), "Bad Request");
+});
