@@ -9,6 +9,7 @@ import { MiddlewareRegistry } from "./registry.ts";
 import chain from "./chain/mod.ts";
 import drain from "./drain/mod.ts";
 import healthGate from "./health_gate/mod.ts";
+import retry from "./retry/mod.ts";
 import { guardMiddlewares } from "./set_guard.ts";
 import { transformMiddlewares } from "./set_transform.ts";
 
@@ -19,6 +20,7 @@ export function builtinRegistry(): MiddlewareRegistry {
     registry.register(definition, aliases ? { aliases } : {});
   }
   registry.register(chain);
+  registry.register(retry);
   registry.register(healthGate);
   registry.register(drain);
   return registry;

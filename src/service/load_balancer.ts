@@ -161,6 +161,7 @@ export class LoadBalancerService implements ServiceNode {
     if (typeof picked === "string") return this.#noServer(picked, now);
     const { index, server, setCookie } = picked;
     c.set("upstream", server);
+    c.get("retryAttempt")?.tried.add(server);
     const drain = c.get("drain");
     const release = drain?.begin(server);
     let response = await forward(c.req.raw, server, clientFacts(c), this.#forwardFor[index]!);

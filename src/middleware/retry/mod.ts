@@ -1,0 +1,306 @@
+/**
+ * The retry stage of Pacer's chain (router → retry → health-gate → drain):
+ * Traefik's `retry` middleware (`attempts`, `initialInterval` with
+ * exponential backoff), made safe by construction and polite to a sick
+ * cluster.
+ *
+ * **How it re-runs the chain.** Hono lets `next()` run once, so retry
+ * declares `replaysDownstream` and calls `ctx.downstream(c, request)` once
+ * per attempt: the builder compiled everything after retry (health-gate,
+ * drain, the service, and any middleware listed after it) as its own
+ * segment, and each call runs it with a fresh context. The load balancer
+ * adds every server it picks to the attempt's `tried` set, so a retry goes
+ * to a different server when one exists.
+ *
+ * **When it retries.**
+ * - The connection could not be made (nothing reached the upstream): any
+ *   method.
+ * - The connection broke or timed out before response headers: idempotent
+ *   methods only (GET, HEAD, OPTIONS, TRACE, PUT, DELETE), since the
+ *   upstream may have acted. Nothing has been sent to the client yet:
+ *   Pacer answers only once headers arrive.
+ * - The response status is in `statusCodes`: idempotent methods only.
+ * - Never when the client went away, or when no server can take the request
+ *   (that 503 is immediate by design).
+ *
+ * Request bodies are buffered for replay up to `maxRequestBodyBytes`; a
+ * larger body streams through once and is not retried. Retries are capped
+ * by a budget: at most `budget.ratio` of the requests seen over
+ * `budget.window` (but at least `budget.minRetries`), so retries cannot
+ * multiply the load of a failing cluster.
+ *
+ * @module
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { z } from "zod";
+import { duration } from "../../config/duration.ts";
+import { definePlugin, type Downstream } from "../../plugin/plugin.ts";
+import type { Logger } from "../../log/logger.ts";
+import { silentLogger } from "../../log/logger.ts";
+import { type FailureKind, failureOf } from "../../service/forward.ts";
+import type { UpstreamServer } from "../../service/server.ts";
+import "../../service/context.ts";
+
+/** Options of the retry middleware (Traefik's plus Pacer's). */
+export const retryConfig = z.strictObject({
+  /** Total tries, the first included (Traefik's semantics). @default {3} */
+  attempts: z.number().int().min(1).max(10).default(3),
+  /** Wait before the first retry; doubles each time. @default {100ms} */
+  initialInterval: duration().default(100),
+  /** Pacer: longest wait between tries. @default {2s} */
+  maxInterval: duration().default(2000),
+  /** Pacer: random spread of each wait, 0-1 (0.5 = ±50%). @default {0.5} */
+  jitter: z.number().min(0).max(1).default(0.5),
+  /** Pacer: statuses that are retried for idempotent methods, e.g. [502, 503]. @default {[]} */
+  statusCodes: z.array(z.number().int().min(100).max(599)).default([]),
+  /** Pacer: largest request body buffered for replay; larger bodies are not retried. @default {1048576} */
+  maxRequestBodyBytes: z.number().int().min(0).default(1024 * 1024),
+  /** Pacer: retry budget over a sliding window. */
+  budget: z.strictObject({
+    /** Retries allowed per request seen. @default {0.2} */
+    ratio: z.number().min(0).max(10).default(0.2),
+    /** Window the ratio is measured over. @default {10s} */
+    window: duration().default(10_000),
+    /** Retries always allowed per window, for quiet routers. @default {3} */
+    minRetries: z.number().int().min(0).default(3),
+  }).prefault({}),
+});
+
+/** Validated retry options. */
+export type RetryConfig = z.output<typeof retryConfig>;
+
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
+
+/** Test seams. */
+export interface RetryOptions {
+  readonly log?: Logger;
+  readonly now?: () => number;
+  /** Waits `ms` (resolves early when `signal` aborts). */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Uniform in [0, 1). */
+  readonly random?: () => number;
+}
+
+function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Counts requests and retries over a sliding window of one-second buckets. */
+export class RetryBudget {
+  readonly #ratio: number;
+  readonly #minRetries: number;
+  readonly #buckets: { second: number; requests: number; retries: number }[];
+  readonly #now: () => number;
+
+  constructor(config: RetryConfig["budget"], now: () => number = Date.now) {
+    this.#ratio = config.ratio;
+    this.#minRetries = config.minRetries;
+    const seconds = Math.max(1, Math.ceil(config.window / 1000));
+    this.#buckets = Array.from(
+      { length: seconds },
+      () => ({ second: -1, requests: 0, retries: 0 }),
+    );
+    this.#now = now;
+  }
+
+  #bucket() {
+    const second = Math.floor(this.#now() / 1000);
+    const bucket = this.#buckets[second % this.#buckets.length]!;
+    if (bucket.second !== second) {
+      bucket.second = second;
+      bucket.requests = 0;
+      bucket.retries = 0;
+    }
+    return bucket;
+  }
+
+  #totals(): { requests: number; retries: number } {
+    const oldest = Math.floor(this.#now() / 1000) - this.#buckets.length + 1;
+    let requests = 0;
+    let retries = 0;
+    for (const b of this.#buckets) {
+      if (b.second >= oldest) {
+        requests += b.requests;
+        retries += b.retries;
+      }
+    }
+    return { requests, retries };
+  }
+
+  /** Counts a new request. */
+  request(): void {
+    this.#bucket().requests++;
+  }
+
+  /** Takes a retry from the budget; `false` when it is spent. */
+  tryRetry(): boolean {
+    const { requests, retries } = this.#totals();
+    if (retries >= Math.max(this.#minRetries, this.#ratio * requests)) return false;
+    this.#bucket().retries++;
+    return true;
+  }
+}
+
+/** Reads a request body into memory if it fits in `limit`. */
+async function bufferBody(
+  request: Request,
+  limit: number,
+): Promise<
+  { body: Uint8Array<ArrayBuffer> | null; replayable: boolean; stream?: ReadableStream<Uint8Array> }
+> {
+  if (!request.body) return { body: null, replayable: true };
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > limit) {
+    return { body: null, replayable: false, stream: request.body };
+  }
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.length;
+    if (size > limit) {
+      // Too big to replay: send what was read, then the rest, once.
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (const chunk of chunks) controller.enqueue(chunk);
+        },
+        async pull(controller) {
+          const next = await reader.read();
+          if (next.done) controller.close();
+          else controller.enqueue(next.value);
+        },
+        cancel: (reason) => reader.cancel(reason),
+      });
+      return { body: null, replayable: false, stream };
+    }
+  }
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.length;
+  }
+  return { body, replayable: true };
+}
+
+function attemptRequest(
+  original: Request,
+  body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | null,
+): Request {
+  const init: RequestInit & { duplex?: "half" } = {
+    method: original.method,
+    headers: original.headers,
+    signal: original.signal,
+    redirect: original.redirect,
+  };
+  if (body !== null) {
+    init.body = body;
+    init.duplex = "half";
+  }
+  return new Request(original.url, init);
+}
+
+/** Whether a failed attempt may be tried again. */
+export function retryable(
+  method: string,
+  response: Response,
+  statusCodes: readonly number[],
+): { retry: boolean; reason: string } {
+  const failure = failureOf(response);
+  if (failure) {
+    const kind: FailureKind = failure.kind;
+    if (kind === "connect") return { retry: true, reason: "connection failed" };
+    if (kind === "reset" || kind === "timeout" || kind === "drained") {
+      return { retry: IDEMPOTENT.has(method), reason: `upstream ${kind}` };
+    }
+    return { retry: false, reason: kind };
+  }
+  if (statusCodes.includes(response.status)) {
+    return { retry: IDEMPOTENT.has(method), reason: `status ${response.status}` };
+  }
+  return { retry: false, reason: "answered" };
+}
+
+/**
+ * Creates the retry middleware.
+ * @param downstream Runs the rest of the chain once per call (from the builder).
+ */
+export function retry(
+  config: RetryConfig,
+  downstream: Downstream,
+  options: RetryOptions = {},
+): MiddlewareHandler {
+  const log = options.log ?? silentLogger;
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? defaultSleep;
+  const random = options.random ?? Math.random;
+  const budget = new RetryBudget(config.budget, now);
+
+  const wait = (retryNumber: number) => {
+    const base = Math.min(config.initialInterval * 2 ** (retryNumber - 1), config.maxInterval);
+    return base * (1 - config.jitter + 2 * config.jitter * random());
+  };
+
+  return async function retry(c: Context) {
+    budget.request();
+    const original = c.req.raw;
+    const method = original.method;
+    const tried = new Set<UpstreamServer>();
+    const buffered = config.attempts > 1
+      ? await bufferBody(original, config.maxRequestBodyBytes)
+      : { body: null, replayable: false, stream: original.body ?? undefined };
+    for (let attempt = 1;; attempt++) {
+      c.set("retryAttempt", { attempt, tried });
+      const body = buffered.replayable ? buffered.body : (buffered.stream ?? null);
+      const response = await downstream(c, attemptRequest(original, body));
+      if (attempt >= config.attempts || !buffered.replayable || original.signal.aborted) {
+        return response;
+      }
+      const verdict = retryable(method, response, config.statusCodes);
+      if (!verdict.retry) return response;
+      if (!budget.tryRetry()) {
+        log.warn("Retry budget spent: answering without retrying", {
+          router: c.get("router"),
+          reason: verdict.reason,
+        });
+        return response;
+      }
+      await response.body?.cancel();
+      const delay = wait(attempt);
+      log.debug("Retrying request", {
+        router: c.get("router"),
+        attempt: attempt + 1,
+        reason: verdict.reason,
+        delayMs: Math.round(delay),
+      });
+      await sleep(delay, original.signal);
+    }
+  };
+}
+
+export default definePlugin({
+  name: "retry",
+  description: "Retries failed requests safely, on other servers, within a budget",
+  config: retryConfig,
+  replaysDownstream: true,
+  create(config, ctx) {
+    if (!ctx.downstream) {
+      throw new Error(
+        "retry needs the rest of the chain (ctx.downstream); build it through Pacer's builder",
+      );
+    }
+    return retry(config, ctx.downstream, { log: ctx.log });
+  },
+});
