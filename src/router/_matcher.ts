@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { compileGoRegexp, type GoRegexp } from "./_go_regexp.ts";
+import { compileGoRegexp, type GoRegexp } from "../go/regexp.ts";
 import type { Argument, CallNode } from "./parser.ts";
 import type { MatchContext } from "./request.ts";
 

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { compileGoRegexp, type GoRegexp, quoteMeta } from "./_go_regexp.ts";
+import { compileGoRegexp, type GoRegexp, quoteMeta } from "../go/regexp.ts";
 
 /** What a template matches. */
 export type TemplateKind = "host" | "path" | "prefix" | "query";

@@ -78,8 +78,12 @@ Deno.test("stripPrefixRegex() rejects bad options with the key path", () => {
       { regex: ["/ok/", "a(b"] },
       /'stripPrefixRegex\.regex\[1\]': invalid regular expression "a\(b"/,
     ],
-    [{ regex: ["(a)\\1"] }, /'stripPrefixRegex\.regex\[0\]': .*backreferences/],
-    [{ regex: ["/a(?=b)"] }, /'stripPrefixRegex\.regex\[0\]': .*lookaround/],
+    // Go's messages (RE2 has no backreferences or lookaround).
+    [{ regex: ["(a)\\1"] }, /'stripPrefixRegex\.regex\[0\]': .*invalid escape sequence/],
+    [
+      { regex: ["/a(?=b)"] },
+      /'stripPrefixRegex\.regex\[0\]': .*invalid or unsupported Perl syntax/,
+    ],
     [{ regex: ["/a"], prefixes: ["/b"] }, /unknown option 'prefixes'/],
   ];
   for (const [raw, expected] of bad) {

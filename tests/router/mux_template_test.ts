@@ -1,7 +1,7 @@
 // mux route templates (v2 syntax) and Go regexps.
 import assert from "node:assert/strict";
 import { compileTemplate, type TemplateKind } from "../../src/router/mux_template.ts";
-import { compileGoRegexp, quoteMeta } from "../../src/router/_go_regexp.ts";
+import { compileGoRegexp, quoteMeta } from "../../src/go/regexp.ts";
 import { compileRule } from "../../src/router/mod.ts";
 import { facts } from "./_helpers.ts";
 

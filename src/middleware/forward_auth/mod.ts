@@ -66,7 +66,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { definePlugin, remoteIP, rewriteRequest, z } from "../../plugin/mod.ts";
 import type { PacerEnv } from "../../plugin/mod.ts";
 import type { Logger } from "../../log/logger.ts";
-import { compileGoRegExp, goRegExpError } from "../_go_regexp.ts";
+import { compileGoRegexp, goRegexpError } from "../../go/regexp.ts";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -127,7 +127,7 @@ export const forwardAuthConfig = z.strictObject({
    * @default {""}
    */
   authResponseHeadersRegex: z.string().default("").superRefine((source, ctx) => {
-    const problem = source === "" ? undefined : goRegExpError(source);
+    const problem = source === "" ? undefined : goRegexpError(source);
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   }),
   /**
@@ -283,7 +283,7 @@ export function forwardAuth(
   const address = config.address;
   const regex = config.authResponseHeadersRegex === ""
     ? undefined
-    : compileGoRegExp(config.authResponseHeadersRegex);
+    : compileGoRegexp(config.authResponseHeadersRegex);
   const copied = config.authResponseHeaders.map((h) => h.toLowerCase());
   const authCookies = new Set(config.addAuthCookiesToResponse);
   const timeoutMs = options.timeoutMs ?? 30_000;

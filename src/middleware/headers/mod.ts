@@ -42,7 +42,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { definePlugin, type Logger, rewriteRequest, z } from "../../plugin/mod.ts";
-import { compileGoRegExp, goRegExpError } from "../_go_regexp.ts";
+import { compileGoRegexp, goRegexpError } from "../../go/regexp.ts";
 import {
   BAD_HEADER_VALUE,
   editableHeaders,
@@ -69,7 +69,7 @@ const headerMap = z.record(z.string(), headerValue).superRefine((map, ctx) => {
   }
 });
 const goRegExp = z.string().superRefine((value, ctx) => {
-  const error = goRegExpError(value);
+  const error = goRegexpError(value);
   if (error) ctx.addIssue({ code: "custom", message: error });
 });
 const flag = z.boolean().default(false);
@@ -219,7 +219,7 @@ export function headers(config: HeadersConfig, options: HeadersOptions = {}): Mi
   // CORS, precomputed.
   const cors = hasCorsHeaders(config);
   const originList = config.accessControlAllowOriginList;
-  const originRegexes = config.accessControlAllowOriginListRegex.map((r) => compileGoRegExp(r));
+  const originRegexes = config.accessControlAllowOriginListRegex.map((r) => compileGoRegexp(r));
   const credentials = config.accessControlAllowCredentials;
   const allowHeaders = toByteString(config.accessControlAllowHeaders.join(","));
   const allowMethods = toByteString(config.accessControlAllowMethods.join(","));

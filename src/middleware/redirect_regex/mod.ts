@@ -24,7 +24,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { definePlugin, z } from "../../plugin/mod.ts";
-import { compileGoRegExp, goRegExpError, parseGoTemplate, replaceAllGo } from "../_go_regexp.ts";
+import { compileGoRegexp, goRegexpError, parseGoTemplate } from "../../go/regexp.ts";
 import { isTLS, redirectResponse, requestHost, requestURI, textResponse } from "../_http.ts";
 
 /** redirectRegex options (Traefik's names and defaults). */
@@ -34,7 +34,7 @@ export const redirectRegexConfig = z.strictObject({
    * @default {none}
    */
   regex: z.string().min(1, { message: "regex cannot be empty" }).superRefine((value, ctx) => {
-    const error = goRegExpError(value);
+    const error = goRegexpError(value);
     if (error) ctx.addIssue({ code: "custom", message: error });
   }),
   /**
@@ -53,14 +53,13 @@ export type RedirectRegexConfig = z.output<typeof redirectRegexConfig>;
 
 /** Builds the redirectRegex middleware. */
 export function redirectRegex(config: RedirectRegexConfig): MiddlewareHandler {
-  const test = compileGoRegExp(config.regex);
-  const global = compileGoRegExp(config.regex, true);
+  const regexp = compileGoRegexp(config.regex);
   const template = parseGoTemplate(config.replacement);
   const { permanent } = config;
   return async function redirectRegex(c, next) {
     const oldURL = `${isTLS(c) ? "https" : "http"}://${requestHost(c)}${requestURI(c)}`;
-    if (test.test(oldURL)) {
-      const newURL = replaceAllGo(global, oldURL, template);
+    if (regexp.test(oldURL)) {
+      const newURL = regexp.replaceAll(oldURL, template);
       if (newURL !== oldURL) {
         // Traefik answers 502 when the rewritten URL does not parse.
         if (!URL.canParse(newURL, oldURL)) return textResponse(502);

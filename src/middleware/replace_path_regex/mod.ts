@@ -22,7 +22,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { definePlugin, rewriteRequest, z } from "../../plugin/mod.ts";
-import { compileGoRegExp, goRegExpError, parseGoTemplate, replaceAllGo } from "../_go_regexp.ts";
+import { compileGoRegexp, goRegexpError, parseGoTemplate } from "../../go/regexp.ts";
 import { pathUnescapeError, textResponse } from "../_http.ts";
 import { REPLACED_PATH_HEADER } from "../replace_path/mod.ts";
 
@@ -33,7 +33,7 @@ export const replacePathRegexConfig = z.strictObject({
    * @default {none}
    */
   regex: z.string().superRefine((value, ctx) => {
-    const error = goRegExpError(value.trim());
+    const error = goRegexpError(value.trim());
     if (error) ctx.addIssue({ code: "custom", message: error });
   }),
   /**
@@ -47,14 +47,13 @@ export type ReplacePathRegexConfig = z.output<typeof replacePathRegexConfig>;
 
 /** Builds the replacePathRegex middleware. */
 export function replacePathRegex(config: ReplacePathRegexConfig): MiddlewareHandler {
-  const test = compileGoRegExp(config.regex.trim());
-  const global = compileGoRegExp(config.regex.trim(), true);
+  const regexp = compileGoRegexp(config.regex.trim());
   const template = parseGoTemplate(config.replacement.trim());
   return async function replacePathRegex(c, next) {
     const url = new URL(c.req.raw.url);
     const current = url.pathname;
-    if (test.test(current)) {
-      const replaced = replaceAllGo(global, current, template);
+    if (regexp.test(current)) {
+      const replaced = regexp.replaceAll(current, template);
       const error = pathUnescapeError(replaced);
       if (error) return textResponse(500, error);
       const headers = new Headers(c.req.raw.headers);

@@ -19,7 +19,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { definePlugin, rewriteRequest, z } from "../../plugin/mod.ts";
-import { compileGoRegExp, goRegExpError } from "../_go_regexp.ts";
+import { compileGoRegexp, goRegexpError } from "../../go/regexp.ts";
 import {
   decodePath,
   encodedPrefixLength,
@@ -31,7 +31,7 @@ import { FORWARDED_PREFIX_HEADER } from "../strip_prefix/mod.ts";
 
 /** A Go regular expression (surrounding spaces ignored, as Traefik does). */
 const goRegExp = z.string().superRefine((value, ctx) => {
-  const error = goRegExpError(value.trim());
+  const error = goRegexpError(value.trim());
   if (error) ctx.addIssue({ code: "custom", message: error });
 });
 
@@ -50,14 +50,14 @@ export type StripPrefixRegexConfig = z.output<typeof stripPrefixRegexConfig>;
 
 /** Builds the stripPrefixRegex middleware. */
 export function stripPrefixRegex(config: StripPrefixRegexConfig): MiddlewareHandler {
-  const expressions = config.regex.map((source) => compileGoRegExp(source.trim()));
+  const expressions = config.regex.map((source) => compileGoRegexp(source.trim()));
   return async function stripPrefixRegex(c, next) {
     const url = new URL(c.req.raw.url);
     const raw = url.pathname;
     const path = decodePath(raw);
     for (const expression of expressions) {
       const match = expression.exec(path);
-      const prefix = match?.[0];
+      const prefix = match?.text;
       if (!prefix || !path.startsWith(prefix)) continue;
       url.pathname = ensureLeadingSlash(raw.slice(encodedPrefixLength(raw, utf8Length(prefix))));
       const headers = new Headers(c.req.raw.headers);

@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { compileGoRegexp, type GoRegexp } from "../../go/regexp.ts";
 import { isIdentPart, isIdentStart, readGoString } from "./_go_literal.ts";
 
 /**
@@ -387,24 +388,11 @@ export function compileConstraints(expression: string): ConstraintMatcher {
 
 /**
  * Compiles a Go (RE2) regular expression for an unanchored match, or returns
- * `undefined` if JavaScript cannot represent it. Covers leading flag groups
- * (`(?i)`, `(?s)`, `(?m)`), `(?P<name>...)`, `\A` and `\z`.
+ * `undefined` if it is invalid (Traefik: an invalid regex matches nothing).
  */
-function compileGoRegex(pattern: string): RegExp | undefined {
-  let source = pattern;
-  let flags = "";
-  const lead = /^\(\?([imsU]+)\)/.exec(source);
-  if (lead) {
-    if (lead[1]!.includes("U")) return undefined;
-    flags = [...new Set(lead[1]!)].join("");
-    source = source.slice(lead[0].length);
-  }
-  source = source.replaceAll("(?P<", "(?<").replaceAll("\\A", "^").replaceAll(
-    "\\z",
-    "$(?![\\s\\S])",
-  );
+function compileGoRegex(pattern: string): GoRegexp | undefined {
   try {
-    return new RegExp(source, flags);
+    return compileGoRegexp(pattern);
   } catch {
     return undefined;
   }
