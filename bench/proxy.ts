@@ -1,0 +1,274 @@
+/**
+ * `deno task bench`: Pacer against a minimal `Deno.serve` + `fetch` proxy,
+ * side by side in one run, loaded through loopback with `wrk`.
+ *
+ * Prints requests/s, p50/p99 latency and the proxy's CPU time per request
+ * (utime + stime of the proxy process from /proc, divided by the requests
+ * served) for a 13-byte and a 64 KiB response, then Pacer with 10 routers vs
+ * 10,000 routers. Targets: Pacer's CPU per request at most 1.15x the minimal
+ * proxy's; 10,000 routers within 1.1x of 10.
+ *
+ * Every process (upstream, proxies, wrk) shares the machine's cores, so
+ * absolute numbers vary between runs. To keep the ratios honest on a busy
+ * machine, scenarios are interleaved over several rounds and each ratio is
+ * the median of the per-round ratios.
+ *
+ * Usage: deno task bench [--duration 3] [--rounds 3] [--connections 32]
+ *
+ * @module
+ */
+import { join } from "node:path";
+
+const args = Deno.args;
+const option = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const DURATION = option("duration", 3);
+const ROUNDS = option("rounds", 3);
+const CONNECTIONS = option("connections", 32);
+const root = new URL("..", import.meta.url).pathname;
+const deno = Deno.execPath();
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+interface Proc {
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function spawn(argv: string[], waitForPort: number): Promise<Proc> {
+  const child = new Deno.Command(deno, {
+    args: argv,
+    cwd: root,
+    stdout: "null",
+    stderr: "inherit",
+    env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+  }).spawn();
+  for (let i = 0; i < 300; i++) {
+    try {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: waitForPort });
+      conn.close();
+      return {
+        pid: child.pid,
+        async stop() {
+          try {
+            child.kill("SIGTERM");
+          } catch { /* gone */ }
+          await child.status;
+        },
+      };
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  try {
+    child.kill("SIGKILL");
+  } catch { /* exited already */ }
+  throw new Error(`process ${argv.join(" ")} did not listen on ${waitForPort}`);
+}
+
+/**
+ * CPU seconds (user + system) used so far by a process. Read through `cat`:
+ * Deno asks for --allow-all to read another process's /proc files.
+ */
+async function cpuSeconds(pid: number): Promise<number> {
+  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/stat`], stdout: "piped" })
+    .output();
+  const stat = new TextDecoder().decode(out.stdout);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields[11] = utime, fields[12] = stime (clock ticks; 100 per second on Linux)
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+interface Result {
+  name: string;
+  rps: number;
+  p50: string;
+  p99: string;
+  cpuUsPerReq: number;
+  errors: number;
+}
+
+async function load(
+  name: string,
+  port: number,
+  path: string,
+  host: string,
+  pid: number,
+): Promise<Result> {
+  const before = await cpuSeconds(pid);
+  const out = await new Deno.Command("wrk", {
+    args: [
+      "-t2",
+      `-c${CONNECTIONS}`,
+      `-d${DURATION}s`,
+      "--latency",
+      "-H",
+      `Host: ${host}`,
+      `http://127.0.0.1:${port}${path}`,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const cpu = (await cpuSeconds(pid)) - before;
+  const text = new TextDecoder().decode(out.stdout);
+  const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? 0);
+  const p50 = /\s50%\s+(\S+)/.exec(text)?.[1] ?? "?";
+  const p99 = /\s99%\s+(\S+)/.exec(text)?.[1] ?? "?";
+  const errs = /Non-2xx or 3xx responses: (\d+)/.exec(text);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
+  const errors = Number(errs?.[1] ?? 0) +
+    (socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+  return { name, rps, p50, p99, cpuUsPerReq: requests ? (cpu / requests) * 1e6 : NaN, errors };
+}
+
+function pacerConfig(dir: string, port: number, upstream: string, routers: number): string {
+  const dynamic = join(dir, `dynamic_${routers}.yaml`);
+  const lines = ["http:", "  routers:"];
+  for (let i = 0; i < routers; i++) {
+    lines.push(`    r${i}:`, `      rule: Host(\`app${i}.bench\`)`, "      service: app");
+  }
+  lines.push(
+    "  services:",
+    "    app:",
+    "      loadBalancer:",
+    "        servers:",
+    `          - url: ${upstream}`,
+  );
+  Deno.writeTextFileSync(dynamic, lines.join("\n") + "\n");
+  const file = join(dir, `pacer_${routers}.yaml`);
+  Deno.writeTextFileSync(
+    file,
+    [
+      "entryPoints:",
+      "  web:",
+      `    address: 127.0.0.1:${port}`,
+      "providers:",
+      "  file:",
+      `    filename: ${dynamic}`,
+      "    watch: false",
+      "log:",
+      "  level: ERROR",
+    ].join("\n") + "\n",
+  );
+  return file;
+}
+
+function print(results: Result[]): void {
+  const head = ["scenario", "req/s", "p50", "p99", "CPU µs/req", "errors"];
+  const rows = results.map((r) => [
+    r.name,
+    r.rps.toFixed(0),
+    r.p50,
+    r.p99,
+    r.cpuUsPerReq.toFixed(1),
+    String(r.errors),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
+  console.log(line(head));
+  for (const row of rows) console.log(line(row));
+}
+
+const dir = await Deno.makeTempDir({ prefix: "pacer-bench-" });
+const upstreamPort = freePort();
+const baselinePort = freePort();
+const pacerPort = freePort();
+const pacerManyPort = freePort();
+const upstreamOrigin = `http://127.0.0.1:${upstreamPort}`;
+const procs: Proc[] = [];
+try {
+  procs.push(
+    await spawn(["run", "--allow-net", "bench/_upstream.ts", String(upstreamPort)], upstreamPort),
+  );
+  const baseline = await spawn(
+    ["run", "--allow-net", "bench/_minimal_proxy.ts", String(baselinePort), upstreamOrigin],
+    baselinePort,
+  );
+  procs.push(baseline);
+  const pacerArgs = (config: string) => [
+    "run",
+    "--allow-net",
+    "--allow-read",
+    "--allow-env=PACER_*,LOG_TOKENS,LOG_STREAM",
+    "src/main.ts",
+    "--configFile",
+    config,
+  ];
+  const pacer = await spawn(pacerArgs(pacerConfig(dir, pacerPort, upstreamOrigin, 10)), pacerPort);
+  procs.push(pacer);
+  const many = await spawn(
+    pacerArgs(pacerConfig(dir, pacerManyPort, upstreamOrigin, 10_000)),
+    pacerManyPort,
+  );
+  procs.push(many);
+  // Warm up each proxy (JIT, pools, Pacer's config load).
+  for (
+    const [port, host] of [[baselinePort, "x"], [pacerPort, "app5.bench"], [
+      pacerManyPort,
+      "app5000.bench",
+    ]] as const
+  ) {
+    await new Deno.Command("wrk", {
+      args: ["-t1", "-c8", "-d2s", "-H", `Host: ${host}`, `http://127.0.0.1:${port}/small`],
+      stdout: "null",
+    }).output();
+  }
+
+  console.log(
+    `\nwrk: 2 threads, ${CONNECTIONS} connections, ${DURATION}s per scenario, ${ROUNDS} rounds\n`,
+  );
+  const scenarios: [string, number, string, string, number][] = [
+    ["minimal proxy /small", baselinePort, "/small", "app5.bench", baseline.pid],
+    ["pacer /small", pacerPort, "/small", "app5.bench", pacer.pid],
+    ["minimal proxy /64k", baselinePort, "/64k", "app5.bench", baseline.pid],
+    ["pacer /64k", pacerPort, "/64k", "app5.bench", pacer.pid],
+    ["pacer 10,000 routers /small", pacerManyPort, "/small", "app5000.bench", many.pid],
+  ];
+  const rounds: Result[][] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const results: Result[] = [];
+    for (const [name, port, path, host, pid] of scenarios) {
+      results.push(await load(name, port, path, host, pid));
+    }
+    rounds.push(results);
+  }
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  // Table: the median round of each scenario.
+  print(scenarios.map(([name]) => {
+    const runs = rounds.map((r) => r.find((x) => x.name === name)!);
+    const m = median(runs.map((r) => r.cpuUsPerReq));
+    return runs.find((r) => r.cpuUsPerReq === m)!;
+  }));
+  const ratio = (a: string, b: string) =>
+    median(rounds.map((r) => {
+      const cpu = (n: string) => r.find((x) => x.name === n)!.cpuUsPerReq;
+      return cpu(a) / cpu(b);
+    })).toFixed(2);
+  console.log("\nratios, median of rounds (lower is better):");
+  console.log(
+    `  CPU/req pacer ÷ minimal, 13 B:   ${
+      ratio("pacer /small", "minimal proxy /small")
+    }  (target ≤ 1.15)`,
+  );
+  console.log(
+    `  CPU/req pacer ÷ minimal, 64 KiB: ${
+      ratio("pacer /64k", "minimal proxy /64k")
+    }  (target ≤ 1.15)`,
+  );
+  console.log(
+    `  CPU/req 10,000 ÷ 10 routers:     ${
+      ratio("pacer 10,000 routers /small", "pacer /small")
+    }  (target ≤ 1.10)`,
+  );
+} finally {
+  for (const p of procs.reverse()) await p.stop();
+  await Deno.remove(dir, { recursive: true });
+}
