@@ -1,0 +1,286 @@
+import assert from "node:assert/strict";
+import { app, call, EventRecorder, fastCluster, pidAlive } from "../_helpers/sim.ts";
+
+// deno-lint-ignore no-explicit-any
+type Json = Record<string, any>;
+
+async function appJson(url: string, id: string): Promise<Json> {
+  return ((await call(`${url}/v2/apps${id}`)).body as Json).app;
+}
+
+/** Polls a task until it answers as draining (its SIGTERM handler ran); returns that answer. */
+async function drainingAnswer(host: string, port: number): Promise<Response> {
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    const res = await fetch(`http://${host}:${port}/`);
+    const body = await res.json();
+    if (body.draining) return res;
+    if (Date.now() > deadline) throw new Error("the task never started draining");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function statuses(rec: EventRecorder, taskId: string): string[] {
+  return rec.ofType("status_update_event").filter((e) => e.data.taskId === taskId).map((e) =>
+    e.data.taskStatus as string
+  );
+}
+
+Deno.test("a task is TASK_STARTING until its process listens, then TASK_RUNNING with startedAt", async () => {
+  await using sim = await fastCluster();
+  await sim.api.deploy(app("/slow", { env: { SIM_STARTUP_DELAY_MS: "400" } }));
+  const starting = await sim.api.waitFor(async () => {
+    const a = await appJson(sim.leaderUrl, "/slow");
+    return a.tasks[0]?.state === "TASK_STARTING" ? a : undefined;
+  });
+  assert.equal(starting.tasks[0].startedAt, undefined);
+  assert.equal(starting.tasksStaged, 1);
+  assert.equal(starting.tasksRunning, 0);
+  const { host, ports } = starting.tasks[0];
+  await assert.rejects(() => Deno.connect({ hostname: host, port: ports[0] }));
+  const [t] = await sim.api.waitForRunning("/slow");
+  const running = await appJson(sim.leaderUrl, "/slow");
+  assert.match(running.tasks[0].startedAt, /Z$/);
+  assert.equal(running.tasksRunning, 1);
+  const res = await fetch(`http://${t!.host}:${t!.ports[0]}/`);
+  assert.equal((await res.json()).taskId, t!.id);
+});
+
+Deno.test("kill with task_killing: TASK_KILLING while the task drains, then TASK_KILLED and a replacement", async () => {
+  await using sim = await fastCluster({ taskKilling: true });
+  await sim.api.deploy(app("/k", {
+    env: { SIM_ON_SIGTERM: "drain:400" },
+    taskKillGracePeriodSeconds: 5,
+  }));
+  const [t] = await sim.api.waitForRunning("/k");
+  const rec = await EventRecorder.open(sim.leaderUrl);
+  try {
+    const res = await call(`${sim.leaderUrl}/v2/apps/k/tasks/${t!.id}`, { method: "DELETE" });
+    assert.equal(res.status, 200);
+    const listed = (await appJson(sim.leaderUrl, "/k")).tasks.find((x: Json) => x.id === t!.id);
+    assert.equal(listed.state, "TASK_KILLING");
+    // The task keeps serving during its drain, without keep-alive.
+    const during = await drainingAnswer(t!.host, t!.ports[0]!);
+    assert.equal(during.status, 200);
+    assert.equal(during.headers.get("connection"), "close");
+    const killed = await rec.waitFor((e) =>
+      e.event === "status_update_event" && e.data.taskId === t!.id &&
+      e.data.taskStatus === "TASK_KILLED"
+    );
+    const killing = rec.events.find((e) => e.data.taskStatus === "TASK_KILLING")!;
+    assert.ok(killed.at - killing.at >= 350, `drained ${killed.at - killing.at} ms`);
+    assert.equal(killed.data.message, "Command exited with status 0");
+    assert.deepEqual(statuses(rec, t!.id), ["TASK_KILLING", "TASK_KILLED"]);
+    assert.deepEqual(
+      rec.ofType("instance_changed_event").filter((e) => e.data.instanceId === t!.instanceId)
+        .map((e) => e.data.condition),
+      ["Killing", "Killed"],
+    );
+    const [fresh] = await sim.api.waitForRunning("/k");
+    assert.notEqual(fresh!.id, t!.id);
+    assert.ok(!pidAlive(t!.pid!));
+  } finally {
+    await rec.close();
+  }
+});
+
+Deno.test("kill without task_killing: the task stays TASK_RUNNING until it dies", async () => {
+  await using sim = await fastCluster({ taskKilling: false });
+  await sim.api.deploy(app("/k", { env: { SIM_ON_SIGTERM: "drain:600" } }));
+  const [t] = await sim.api.waitForRunning("/k");
+  const rec = await EventRecorder.open(sim.leaderUrl);
+  try {
+    await sim.api.killTask("/k", t!.id);
+    await new Promise((r) => setTimeout(r, 100));
+    const listed = (await appJson(sim.leaderUrl, "/k")).tasks.find((x: Json) => x.id === t!.id);
+    assert.equal(listed.state, "TASK_RUNNING", "no TASK_KILLING without the feature");
+    const during = await drainingAnswer(t!.host, t!.ports[0]!);
+    assert.equal(during.headers.get("connection"), "close", "the task drains meanwhile");
+    await rec.waitFor((e) => e.data.taskId === t!.id && e.data.taskStatus === "TASK_KILLED");
+    assert.deepEqual(statuses(rec, t!.id), ["TASK_KILLED"]);
+  } finally {
+    await rec.close();
+  }
+});
+
+Deno.test("the grace period ends in SIGKILL for a task that drains too long", async () => {
+  await using sim = await fastCluster();
+  await sim.api.deploy(app("/k", {
+    env: { SIM_ON_SIGTERM: "drain:10000" },
+    taskKillGracePeriodSeconds: 0.25,
+  }));
+  const [t] = await sim.api.waitForRunning("/k");
+  const rec = await EventRecorder.open(sim.leaderUrl);
+  try {
+    const started = performance.now();
+    await sim.api.killTask("/k", t!.id, { scale: true });
+    const killed = await rec.waitFor((e) =>
+      e.data.taskId === t!.id && e.data.taskStatus === "TASK_KILLED"
+    );
+    const took = killed.at - started;
+    assert.ok(took >= 230 && took < 2000, `killed after ${took} ms`);
+    assert.equal(killed.data.message, "Command terminated with signal Killed");
+    await sim.api.waitForDeployments();
+    assert.deepEqual(sim.api.tasks("/k"), [], "scale=true: no replacement");
+  } finally {
+    await rec.close();
+  }
+});
+
+Deno.test("timeScale shrinks every duration taken from app definitions", async () => {
+  await using sim = await fastCluster({ timeScale: 0.01 });
+  await sim.api.deploy(app("/k", {
+    env: { SIM_ON_SIGTERM: "drain:10000" },
+    taskKillGracePeriodSeconds: 25, // 250 ms at this scale
+  }));
+  const [t] = await sim.api.waitForRunning("/k");
+  const started = performance.now();
+  await sim.api.killTask("/k", t!.id);
+  await sim.api.waitFor(() =>
+    sim.api.events().some((e) => e.taskId === t!.id && e.taskStatus === "TASK_KILLED")
+  );
+  const took = performance.now() - started;
+  assert.ok(took >= 230 && took < 2000, `SIGKILL after ${took} ms`);
+});
+
+Deno.test("without a termination handler SIGTERM kills at once and resets in-flight requests", async () => {
+  await using sim = await fastCluster();
+  await sim.api.deploy(app("/abrupt", { env: { SIM_ON_SIGTERM: "exit" } }));
+  const [t] = await sim.api.waitForRunning("/abrupt");
+  const inFlight = fetch(`http://${t!.host}:${t!.ports[0]}/?delay=3000`).then(
+    async (r) => {
+      await r.body?.cancel();
+      return "answered";
+    },
+    () => "reset",
+  );
+  await new Promise((r) => setTimeout(r, 100));
+  await sim.api.killTask("/abrupt", t!.id);
+  assert.equal(await inFlight, "reset");
+});
+
+Deno.test("a hard kill goes straight from TASK_RUNNING to TASK_KILLED (agent maintenance)", async () => {
+  await using sim = await fastCluster({ taskKilling: true });
+  await sim.api.deploy(app("/m", { env: { SIM_ON_SIGTERM: "drain:5000" } }));
+  const [t] = await sim.api.waitForRunning("/m");
+  const rec = await EventRecorder.open(sim.leaderUrl);
+  try {
+    await sim.api.killTask("/m", t!.id, { hard: true });
+    const killed = await rec.waitFor((e) =>
+      e.data.taskId === t!.id && e.data.taskStatus === "TASK_KILLED"
+    );
+    assert.deepEqual(statuses(rec, t!.id), ["TASK_KILLED"]);
+    assert.equal(killed.data.message, "Command terminated with signal Killed");
+    await sim.api.waitFor(() => sim.api.tasks("/m").some((x) => x.state === "TASK_RUNNING"));
+  } finally {
+    await rec.close();
+  }
+});
+
+Deno.test("a crashed process becomes TASK_FAILED, is recorded as lastTaskFailure and replaced", async () => {
+  await using sim = await fastCluster();
+  await sim.api.deploy(app("/c", { backoffSeconds: 0.05 }));
+  const [t] = await sim.api.waitForRunning("/c");
+  const rec = await EventRecorder.open(sim.leaderUrl);
+  try {
+    sim.api.crashTask(t!.id);
+    const failed = await rec.waitFor((e) =>
+      e.data.taskId === t!.id && e.data.taskStatus === "TASK_FAILED"
+    );
+    assert.equal(failed.data.message, "Command terminated with signal Killed");
+    const [fresh] = await sim.api.waitForRunning("/c");
+    assert.notEqual(fresh!.id, t!.id);
+    const a = await appJson(sim.leaderUrl, "/c");
+    assert.equal(a.lastTaskFailure.taskId, t!.id);
+    assert.equal(a.lastTaskFailure.state, "TASK_FAILED");
+    assert.equal(a.lastTaskFailure.appId, "/c");
+    assert.equal(
+      rec.ofType("instance_changed_event").find((e) => e.data.instanceId === t!.instanceId)!.data
+        .condition,
+      "Failed",
+    );
+  } finally {
+    await rec.close();
+  }
+});
+
+Deno.test("a process that exits by itself is replaced with backoff", async () => {
+  await using sim = await fastCluster();
+  await sim.api.deploy(app("/loop", {
+    env: { SIM_CRASH_AFTER_MS: "50" },
+    backoffSeconds: 0.1,
+    backoffFactor: 2,
+  }));
+  const rec = await EventRecorder.open(sim.leaderUrl, { eventTypes: ["status_update_event"] });
+  try {
+    await rec.waitFor(() =>
+      rec.events.filter((e) => e.data.taskStatus === "TASK_FAILED").length >= 3
+    );
+    const failures = rec.events.filter((e) => e.data.taskStatus === "TASK_FAILED");
+    const stagings = rec.events.filter((e) => e.data.taskStatus === "TASK_STAGING");
+    assert.equal(failures[0]!.data.message, "Command exited with status 1");
+    // The relaunch after the n-th failure waits backoffSeconds × factor^(n-1).
+    const gap = (n: number) => stagings.find((s) => s.at > failures[n]!.at)!.at - failures[n]!.at;
+    assert.ok(gap(0) >= 90, `first backoff ${gap(0)} ms`);
+    assert.ok(gap(1) >= 190, `second backoff ${gap(1)} ms`);
+  } finally {
+    await rec.close();
+  }
+});
+
+Deno.test("health checks: results and events as the leader probes; failures kill and replace the task", async () => {
+  await using sim = await fastCluster({ defaultKillGraceMs: 200 });
+  const healthCheck = {
+    protocol: "HTTP",
+    path: "/health",
+    portIndex: 0,
+    gracePeriodSeconds: 0.1,
+    intervalSeconds: 0.05,
+    timeoutSeconds: 0.5,
+    maxConsecutiveFailures: 3,
+  };
+  const rec = await EventRecorder.open(sim.leaderUrl);
+  try {
+    await sim.api.deploy(app("/h", { healthChecks: [healthCheck] }));
+    const [t] = await sim.api.waitForRunning("/h");
+    await sim.api.waitForDeployments();
+    const a = await appJson(sim.leaderUrl, "/h");
+    assert.equal(a.tasksHealthy, 1);
+    const [result] = a.tasks[0].healthCheckResults;
+    assert.equal(result.alive, true);
+    assert.equal(result.instanceId, t!.instanceId);
+    assert.equal(result.consecutiveFailures, 0);
+    assert.equal(result.lastFailure, null);
+    const up = await rec.waitFor((e) => e.event === "health_status_changed_event");
+    assert.equal(up.data.alive, true);
+    assert.equal(up.data.instanceId, t!.instanceId);
+    await rec.waitFor((e) =>
+      e.event === "instance_health_changed_event" && e.data.healthy === true
+    );
+
+    const e = t!.endpoints[0]!;
+    await (await fetch(`http://${e.hostname}:${e.port}/_sim/health?fail=1`, { method: "POST" }))
+      .body?.cancel();
+    const down = await rec.waitFor((ev) =>
+      ev.event === "health_status_changed_event" && ev.data.alive === false
+    );
+    assert.equal(down.data.instanceId, t!.instanceId);
+    const unhealthy = await sim.api.waitFor(async () => {
+      const now = await appJson(sim.leaderUrl, "/h");
+      const res = now.tasks.find((x: Json) => x.id === t!.id)?.healthCheckResults?.[0];
+      return res?.alive === false ? { now, res } : undefined;
+    });
+    assert.equal(unhealthy.now.tasksUnhealthy, 1);
+    assert.match(unhealthy.res.lastFailureCause, /503/);
+    const kill = await rec.waitFor((ev) => ev.event === "unhealthy_instance_kill_event");
+    assert.equal(kill.data.taskId, t!.id);
+    const failedChecks = rec.ofType("failed_health_check_event");
+    assert.ok(failedChecks.length >= 3);
+    assert.equal(failedChecks[0]!.data.taskId, t!.instanceId, "1.5+: taskId holds the instance id");
+    await rec.waitFor((ev) => ev.data.taskId === t!.id && ev.data.taskStatus === "TASK_KILLED");
+    const [fresh] = await sim.api.waitForRunning("/h");
+    assert.notEqual(fresh!.id, t!.id);
+  } finally {
+    await rec.close();
+  }
+});
