@@ -28,7 +28,7 @@ import { parseFlags } from "./flags.ts";
 import { applyOverrides } from "./_overrides.ts";
 import { caseClashes, explainIssues } from "./_problems.ts";
 import { marathonOptionsSchema } from "../provider/marathon/options.ts";
-import { isIPOrCIDR } from "../net/ip.ts";
+import { ipOrCidrSchema } from "../net/ip.ts";
 import type { LogFormat, LogLevel } from "../log/logger.ts";
 
 // ---- Helpers -----------------------------------------------------------------
@@ -126,22 +126,6 @@ const addressSchema = z.preprocess(
     }
   }),
 ).describe("host:port");
-
-/** Whether `value` is an IP address or a CIDR range (`10.0.0.0/8`, `::1/128`). */
-export function isIpOrCidr(value: string): boolean {
-  return isIPOrCIDR(value);
-}
-
-const ipOrCidrSchema = z.string().superRefine((value, ctx) => {
-  if (!isIpOrCidr(value.trim())) {
-    ctx.addIssue({
-      code: "custom",
-      message: `must be an IP address or CIDR range (such as "10.0.0.0/8"), got ${
-        JSON.stringify(value)
-      }`,
-    });
-  }
-}).describe("IP or CIDR");
 
 const LEVELS: Readonly<Record<string, LogLevel>> = {
   // Pacer has four levels; Traefik's extra ones map to the nearest.
@@ -359,6 +343,18 @@ const baseSchema = z.strictObject({
   drain: section(z.strictObject({
     /** How long a draining server keeps its in-flight requests. @default {30s} */
     timeout: duration().default(30_000),
+  })),
+  /**
+   * Pacer: the stages appended to every router that does not list them
+   * (router → retry → health-gate → drain). Turn one off to opt out globally.
+   */
+  chain: section(z.strictObject({
+    /** Retry failed requests safely (`retry` middleware defaults). @default {true} */
+    retry: z.boolean().default(true),
+    /** Route only to healthy servers; passive health; immediate 503. @default {true} */
+    healthGate: z.boolean().default(true),
+    /** Keep leaving servers out of rotation until their requests end. @default {true} */
+    drain: z.boolean().default(true),
   })),
 });
 

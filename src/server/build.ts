@@ -56,6 +56,13 @@ export interface EntryPointInfo {
   readonly middlewares?: readonly string[];
 }
 
+/** Which of Pacer's chain stages are appended to every router. */
+export interface ChainStages {
+  readonly retry?: boolean;
+  readonly healthGate?: boolean;
+  readonly drain?: boolean;
+}
+
 /** Services Pacer provides itself (`api@internal`, `ping@internal`, ...). */
 export type InternalServices = (name: string, generation: () => Generation) =>
   | ServiceNode
@@ -74,11 +81,12 @@ export interface BuildOptions {
   /** Value of `X-Forwarded-Server`. */
   readonly serverName: string;
   /**
-   * Appends the health-gate and drain middlewares to every router chain.
-   * Turned off only to measure a proxy without them.
-   * @default {{ healthGate: true, drain: true }}
+   * Pacer's chain stages appended to every router that does not list them
+   * itself, in this order: retry (with its defaults), health-gate, drain.
+   * Static `chain.*` turns them off (e.g. to measure a proxy without them).
+   * @default {{ retry: true, healthGate: true, drain: true }}
    */
-  readonly chain?: { readonly healthGate: boolean; readonly drain: boolean };
+  readonly chain?: ChainStages;
   readonly internal?: InternalServices;
   /** Qualified routers that get Traefik's recursion guard (default-rule routers). */
   readonly recursionGuard?: ReadonlySet<string>;
@@ -520,23 +528,13 @@ class Builder {
     );
     if (o.recursionGuard?.has(router)) links.unshift(recursionGuardLink(router));
     const types = new Set(middlewares.map((m) => m.registered?.definition.name));
-    const chain = o.chain ?? { healthGate: true, drain: true };
-    for (
-      const [enabled, type] of [[chain.healthGate, "healthGate"], [chain.drain, "drain"]] as const
-    ) {
-      if (!enabled || types.has(type)) continue;
+    const stages = o.chain ?? {};
+    for (const type of ["retry", "healthGate", "drain"] as const) {
+      if (stages[type] === false || types.has(type)) continue;
       const registered = o.registry.get(type);
       if (!registered) continue;
-      links.push(
-        this.#link(
-          router,
-          `${type}@internal`,
-          "internal",
-          registered,
-          registered.definition.config.parse({}),
-          log,
-        ),
-      );
+      const defaults = registered.definition.config.parse({});
+      links.push(this.#link(router, `${type}@internal`, "internal", registered, defaults, log));
     }
     return await compileChain(links, (c: Context) => node.handle(c), { router, log: o.log });
   }

@@ -121,6 +121,20 @@ function optInt(obj: Json, key: string, where: string): number | undefined {
   return v;
 }
 
+/**
+ * A non-negative number of seconds. Marathon sends integers, but being
+ * strict here would drop an app over a harmless `0.5` (the simulator uses
+ * fractions to keep tests fast).
+ */
+function optSeconds(obj: Json, key: string, where: string): number | undefined {
+  const v = obj[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+    throw new Malformed(`${where}'${key}' must be a number of seconds, got ${kind(v)}`);
+  }
+  return v;
+}
+
 function optArray(obj: Json, key: string, where: string): unknown[] {
   const v = obj[key];
   if (v === undefined || v === null) return [];
@@ -255,7 +269,7 @@ export function readApp(raw: unknown): ReadResult {
       c,
       i,
     ) => ({
-      timeoutSeconds: optInt(c, "timeoutSeconds", `readinessChecks[${i}].`) ?? 0,
+      timeoutSeconds: optSeconds(c, "timeoutSeconds", `readinessChecks[${i}].`) ?? 0,
     }));
     const readinessCheckResults = objects(
       optArray(raw, "readinessCheckResults", ""),

@@ -96,3 +96,16 @@ Deno.test("readApp() leaves out malformed tasks and reports them", () => {
   deepEqual(r.app.tasks.map((t) => t.id), ["ok"]);
   deepEqual(r.taskProblems.map((p) => p.taskId), [undefined, "bad", undefined]);
 });
+
+Deno.test("readApp() accepts fractional readiness timeouts and refuses negative or non-numeric ones", () => {
+  const read = (timeoutSeconds: unknown) =>
+    readApp({ id: "/a", readinessChecks: [{ timeoutSeconds }] });
+  const half = read(0.5);
+  ok(half.ok);
+  equal(half.app.readinessChecks[0]!.timeoutSeconds, 0.5);
+  for (const bad of [-1, "5", Infinity]) {
+    const r = read(bad);
+    ok(!r.ok, String(bad));
+    ok(r.message.includes("'timeoutSeconds' must be a number of seconds"), r.message);
+  }
+});
