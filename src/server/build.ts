@@ -34,7 +34,13 @@ import type { ServerPool } from "../service/pool.ts";
 import type { UpstreamServer } from "../service/server.ts";
 import { stickyValue } from "../service/sticky.ts";
 import { createTransport, type Transport } from "../service/transport.ts";
-import { type ChainEnv, type ChainHandler, type ChainLink, compileChain } from "./chain.ts";
+import {
+  type ChainEnv,
+  type ChainHandler,
+  type ChainLink,
+  compileChain,
+  type LiveSegments,
+} from "./chain.ts";
 import { Generation } from "./generation.ts";
 import { type MergedConfig, type MergedItem, qualify } from "./merge.ts";
 import {
@@ -88,6 +94,8 @@ export interface BuildOptions {
    */
   readonly chain?: ChainStages;
   readonly internal?: InternalServices;
+  /** The live generation's replayable segments (retry attempts use the newest configuration). */
+  readonly liveSegments?: LiveSegments;
   /** Qualified routers that get Traefik's recursion guard (default-rule routers). */
   readonly recursionGuard?: ReadonlySet<string>;
   /** Providers' own diagnostics, shown in `/api/rawdata`. */
@@ -143,6 +151,7 @@ class Builder {
     config: NonNullable<LoadBalancerConfig["healthCheck"]>;
   }[] = [];
   readonly #serviceCalls = new Map<string, ServiceCall>();
+  readonly #segments = new Map<string, ChainHandler>();
   #generation: Generation | undefined;
 
   constructor(merged: MergedConfig, options: BuildOptions) {
@@ -175,6 +184,8 @@ class Builder {
       middlewares: this.#middlewares,
       nodes: this.#nodes,
       servers: this.#used,
+      segments: this.#segments,
+      liveSegments: o.liveSegments,
       healthChecks: this.#healthChecked,
       merged: this.#merged,
       diagnostics: o.diagnostics ?? new Map(),
@@ -496,7 +507,7 @@ class Builder {
           return;
         }
         try {
-          handler = await this.#chain(item.name, [...epExpanded, ...expanded], node, log);
+          handler = await this.#chain(item.name, [...epExpanded, ...expanded], node, log, key);
         } catch (error) {
           addError(runtime, (error as Error).message);
           return;
@@ -521,6 +532,7 @@ class Builder {
     middlewares: readonly ResolvedMiddleware[],
     node: ServiceNode,
     log: Logger,
+    variant: string,
   ): Promise<ChainHandler> {
     const o = this.#o;
     const links: ChainLink[] = middlewares.map((m) =>
@@ -536,7 +548,11 @@ class Builder {
       const defaults = registered.definition.config.parse({});
       links.push(this.#link(router, `${type}@internal`, "internal", registered, defaults, log));
     }
-    return await compileChain(links, (c: Context) => node.handle(c), { router, log: o.log });
+    return await compileChain(links, (c: Context) => node.handle(c), { router, log: o.log }, {
+      own: this.#segments,
+      ...(o.liveSegments ? { live: o.liveSegments } : {}),
+      prefix: `${router}|${variant}`,
+    });
   }
 
   #link(

@@ -28,6 +28,38 @@ export interface ChainEnv extends PacerEnv {
 /** A compiled chain segment. */
 export type ChainHandler = (request: Request, env: ChainEnv) => Promise<Response>;
 
+/**
+ * The downstream segments of the **live** generation, by key. A replaying
+ * middleware (retry) built by an older generation looks its segment up here
+ * on every call, so an attempt made after a reload runs on the newest
+ * configuration — a request that started while a task was dying is retried
+ * on the servers that replaced it. Falls back to its own segment when the
+ * live generation has no such segment (the router or its retry is gone).
+ */
+export class LiveSegments {
+  #segments: ReadonlyMap<string, ChainHandler> = new Map();
+
+  /** The live segment for `key`, if any. */
+  get(key: string): ChainHandler | undefined {
+    return this.#segments.get(key);
+  }
+
+  /** Makes a generation's segments the live ones (at activation). */
+  replace(segments: ReadonlyMap<string, ChainHandler>): void {
+    this.#segments = segments;
+  }
+}
+
+/** Where a compiled chain registers its replayable segments. */
+export interface SegmentRegistry {
+  /** Segments of the generation being built, by key. */
+  readonly own: Map<string, ChainHandler>;
+  /** The live generation's segments (absent: always use the own segment). */
+  readonly live?: LiveSegments;
+  /** Prefix of this chain's keys: router and entrypoint-middleware variant. */
+  readonly prefix: string;
+}
+
 /** One middleware of a chain, as built for one router. */
 export interface ChainLink {
   /** Qualified middleware instance name (for logs). */
@@ -108,15 +140,23 @@ export async function compileChain(
   links: readonly ChainLink[],
   terminal: (c: Context) => Promise<Response>,
   fields: { router: string; log: Logger },
+  segments?: SegmentRegistry,
 ): Promise<ChainHandler> {
   const split = links.findIndex((l) => l.replaysDownstream);
   let segmentTerminal = terminal;
   let own = links;
   let tailHandlers: Awaited<ReturnType<ChainLink["create"]>>[] = [];
   if (split >= 0) {
-    const rest = await compileChain(links.slice(split + 1), terminal, fields);
+    const rest = await compileChain(links.slice(split + 1), terminal, fields, segments);
+    // Keyed by the replaying middleware and what follows it, so only an equivalent segment is used.
+    const key = `${segments?.prefix}|${links.slice(split).map((l) => l.middleware).join(">")}`;
+    segments?.own.set(key, rest);
+    const live = segments?.live;
     const downstream: Downstream = (c, request) =>
-      rest(request, { ...(c.env as ChainEnv), vars: c.var as Record<string, unknown> });
+      (live?.get(key) ?? rest)(request, {
+        ...(c.env as ChainEnv),
+        vars: c.var as Record<string, unknown>,
+      });
     own = links.slice(0, split);
     tailHandlers = [await links[split]!.create(downstream)];
     // If the replaying middleware calls next() anyway, run the rest once.

@@ -16,7 +16,7 @@ import { startHealthChecks } from "../service/health_check.ts";
 import type { ServiceNode } from "../service/load_balancer.ts";
 import type { PoolChange, ServerPool } from "../service/pool.ts";
 import type { UpstreamServer } from "../service/server.ts";
-import type { ChainEnv, ChainHandler } from "./chain.ts";
+import type { ChainEnv, ChainHandler, LiveSegments } from "./chain.ts";
 import type { MergedConfig } from "./merge.ts";
 import type { MiddlewareRuntime, RouterRuntime, ServiceRuntime } from "./runtime.ts";
 
@@ -30,6 +30,9 @@ export interface GenerationParts {
   readonly middlewares: ReadonlyMap<string, MiddlewareRuntime>;
   readonly nodes: ReadonlyMap<string, ServiceNode | { error: string }>;
   readonly servers: ReadonlySet<UpstreamServer>;
+  /** Replayable chain segments built for this generation. */
+  readonly segments: ReadonlyMap<string, ChainHandler>;
+  readonly liveSegments?: LiveSegments | undefined;
   readonly healthChecks: readonly {
     servers: readonly UpstreamServer[];
     config: NonNullable<LoadBalancerConfig["healthCheck"]>;
@@ -64,6 +67,8 @@ export class Generation {
   readonly #controller: AbortController;
   readonly #indexes = new Map<string, RouterIndex<ChainHandler>>();
   readonly #healthChecks: GenerationParts["healthChecks"];
+  readonly #segments: ReadonlyMap<string, ChainHandler>;
+  readonly #liveSegments: LiveSegments | undefined;
   readonly #log: Logger;
 
   constructor(parts: GenerationParts) {
@@ -77,6 +82,8 @@ export class Generation {
     this.merged = parts.merged;
     this.diagnostics = parts.diagnostics;
     this.#healthChecks = parts.healthChecks;
+    this.#segments = parts.segments;
+    this.#liveSegments = parts.liveSegments;
     this.#log = parts.log;
     for (const [entryPoint, entries] of parts.routes) {
       this.#indexes.set(entryPoint, new RouterIndex(entries));
@@ -99,6 +106,7 @@ export class Generation {
    */
   activate(pool: ServerPool): PoolChange {
     const change = pool.commit(this.servers);
+    this.#liveSegments?.replace(this.#segments);
     for (const { servers, config } of this.#healthChecks) {
       startHealthChecks(servers, config, { log: this.#log, signal: this.signal });
     }

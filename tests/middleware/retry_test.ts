@@ -183,3 +183,47 @@ Deno.test("retry options are validated with located errors", () => {
   const good = retryConfig.parse({ attempts: 4, initialInterval: "50ms" });
   equal(good.initialInterval, 50);
 });
+
+Deno.test("retry() attempts made after a reload run on the live configuration's servers", async () => {
+  // The old server holds every request, then resets it once the test says so.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  let gotRequest!: () => void;
+  const requestArrived = new Promise<void>((r) => gotRequest = r);
+  (async () => {
+    for await (const conn of listener) {
+      held.push(conn);
+      await conn.read(new Uint8Array(4096)).catch(() => null);
+      gotRequest();
+    }
+  })().catch(() => {});
+  const oldUrl = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
+  await using fresh = await upstream("replacement");
+  let emit!: (m: import("../../src/provider/provider.ts").ConfigMessage) => void;
+  const provider = {
+    name: "file",
+    run(e: typeof emit, signal: AbortSignal) {
+      emit = e;
+      e({ provider: "file", config: withRetry({ s: lbService([oldUrl]) }) });
+      return new Promise<void>((r) => signal.addEventListener("abort", () => r()));
+    },
+  };
+  try {
+    await using p = await startPacer({ providers: [provider] });
+    const pending = p.request("x.test", "/");
+    await requestArrived;
+    emit({ provider: "file", config: withRetry({ s: lbService([fresh.url]) }) });
+    await p.pacer.settled();
+    for (const conn of held) conn.close(); // the old server dies mid-request
+    const res = await pending;
+    equal(res.status, 200);
+    equal(await res.text(), "replacement");
+  } finally {
+    listener.close();
+    for (const conn of held) {
+      try {
+        conn.close();
+      } catch { /* closed */ }
+    }
+  }
+});
