@@ -1,6 +1,8 @@
 /**
  * Everything a plugin author needs: {@linkcode definePlugin}, the `z` schema
- * builder, {@linkcode duration}, and helpers to rewrite the request.
+ * builder, {@linkcode duration} and {@linkcode regexp} options, and helpers
+ * to rewrite the request ({@linkcode rewriteRequest}) and edit the response
+ * ({@linkcode editableHeaders}). The guide is `docs/writing-a-plugin.md`.
  *
  * A plugin is a module whose default export is `definePlugin({...})`. Pacer
  * loads it from the static configuration (`plugins.<name>.module`) and
@@ -10,7 +12,7 @@
  * @example
  * ```ts
  * // plugins/add_header/mod.ts
- * import { definePlugin, z } from "../../src/plugin/mod.ts";
+ * import { definePlugin, editableHeaders, z } from "../../src/plugin/mod.ts";
  *
  * export default definePlugin({
  *   name: "addHeader",
@@ -23,7 +25,7 @@
  *     ctx.log.debug("ready", { header: name });
  *     return async function addHeader(c, next) {
  *       await next();
- *       c.res.headers.set(name, value);
+ *       editableHeaders(c).set(name, value);
  *     };
  *   },
  * });
@@ -32,8 +34,9 @@
  * @module
  */
 import type { Context } from "hono";
+import { z } from "zod";
 
-export { z } from "zod";
+export { z };
 export type { Context, MiddlewareHandler, Next } from "hono";
 export { HTTPException } from "hono/http-exception";
 export { definePlugin } from "./plugin.ts";
@@ -49,9 +52,12 @@ export type { PacerEnv } from "../server/env.ts";
  *
  * @example
  * ```ts
- * const url = new URL(c.req.url);
- * url.pathname = url.pathname.replace(/^\/api/, "") || "/";
- * rewriteRequest(c, { url });
+ * const stripApi: MiddlewareHandler = async function stripApi(c, next) {
+ *   const url = new URL(c.req.url);
+ *   url.pathname = url.pathname.replace(/^\/api/, "") || "/";
+ *   rewriteRequest(c, { url });
+ *   await next();
+ * };
  * ```
  */
 export function rewriteRequest(
@@ -67,4 +73,61 @@ export function rewriteRequest(
   c.req.raw = next;
   c.req.path = new URL(url).pathname;
   return next;
+}
+
+/**
+ * The headers of the current response (`c.res`), made editable first when
+ * they are not: a `Response` from `fetch()` or `Response.redirect()` has
+ * immutable headers, and setting one would throw (a 500 for the client).
+ * Call it after `await next()`.
+ *
+ * @example
+ * ```ts
+ * const poweredBy: MiddlewareHandler = async function poweredBy(c, next) {
+ *   await next();
+ *   editableHeaders(c).set("X-Powered-By", "Pacer");
+ * };
+ * ```
+ */
+export function editableHeaders(c: Context): Headers {
+  const headers = c.res.headers;
+  try {
+    // Probe with a name no one uses: Headers has no "is immutable" test.
+    headers.append("x-pacer-editable", "1");
+    headers.delete("x-pacer-editable");
+    return headers;
+  } catch {
+    const copy = new Response(c.res.body, c.res);
+    // Reset first: assigning over c.res makes Hono merge the old headers back.
+    c.res = undefined;
+    c.res = copy;
+    return copy.headers;
+  }
+}
+
+/**
+ * A string option holding a JavaScript regular expression. Invalid patterns
+ * are reported as configuration errors (`'plugin.x.pattern': is not a valid
+ * regular expression: ...`), not thrown: compile the pattern in `create`,
+ * where it is known to be valid. The option stays a string, so
+ * `/api/rawdata` shows it as written.
+ *
+ * @param flags Flags the pattern will be compiled with, checked with it.
+ * @example
+ * ```ts
+ * const config = z.object({ match: regexp().default("^/api/") });
+ * // in create(config): const re = new RegExp(config.match);
+ * ```
+ */
+export function regexp(flags = ""): z.ZodString {
+  return z.string().superRefine((value, ctx) => {
+    try {
+      new RegExp(value, flags);
+    } catch (error) {
+      ctx.addIssue({
+        code: "custom",
+        message: `is not a valid regular expression: ${(error as Error).message}`,
+      });
+    }
+  });
 }
