@@ -167,7 +167,18 @@ export class MiddlewareRegistry {
     prefix: string,
   ): ResolvedMiddleware {
     const schema = registered.definition.config;
-    const result = schema.safeParse(canonicalizeKeys(schema, raw ?? {}));
+    let result;
+    try {
+      result = schema.safeParse(canonicalizeKeys(schema, raw ?? {}));
+    } catch (error) {
+      // A plugin's schema (a transform, a refinement) threw instead of reporting an issue.
+      return {
+        ok: false,
+        error: `${prefix}: the plugin's option schema failed: ${
+          (error as Error)?.message ?? error
+        }`,
+      };
+    }
     if (!result.success) {
       return { ok: false, error: formatIssues(result.error.issues, prefix) };
     }

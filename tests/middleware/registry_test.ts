@@ -1,0 +1,33 @@
+import { equal, ok } from "node:assert/strict";
+import { z } from "zod";
+import { MiddlewareRegistry } from "../../src/middleware/registry.ts";
+import { definePlugin } from "../../src/plugin/plugin.ts";
+
+const throwing = definePlugin({
+  name: "throwing",
+  config: z.object({ pattern: z.string().transform((p) => new RegExp(p)) }),
+  create: () => async (_c, next) => await next(),
+});
+
+Deno.test("MiddlewareRegistry.resolve() never throws, even when a plugin's schema does", () => {
+  const registry = new MiddlewareRegistry().registerPlugin("throwing", throwing, "test");
+  const resolved = registry.resolve({ plugin: { throwing: { pattern: "(" } } });
+  ok(!resolved.ok);
+  ok(
+    resolved.error.startsWith("plugin.throwing: the plugin's option schema failed"),
+    resolved.error,
+  );
+});
+
+Deno.test("MiddlewareRegistry.resolve() explains unknown types and plugins", () => {
+  const registry = new MiddlewareRegistry().register(throwing);
+  const unknown = registry.resolve({ stripPrefixx: {} });
+  ok(!unknown.ok);
+  equal(unknown.error, "unknown middleware type 'stripPrefixx'");
+  const noPlugins = registry.resolve({ plugin: { mine: {} } });
+  ok(!noPlugins.ok);
+  ok(noPlugins.error.includes("declare it under 'plugins' in the static configuration"));
+  const two = registry.resolve({ throwing: {}, other: {} });
+  ok(!two.ok);
+  equal(two.error, "a middleware must have exactly one type, got throwing, other");
+});
