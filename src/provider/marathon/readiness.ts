@@ -70,6 +70,13 @@ export function parseRfc3339(text: string): number | undefined {
  * `timeoutSeconds` + 5 s, or 10 s without a timeout) is unready, an older one
  * ready; an unparseable `startedAt` is unready.
  *
+ * One refinement over Traefik (NOTES.md §1.2): before the age guess, a task
+ * whose `version` differs from the app's current `version` was started from
+ * an earlier definition — an old task that Marathon keeps until the new ones
+ * are ready — so it is ready. Traefik's age guess alone drops young old tasks
+ * (an app deployed twice within seconds), and with them the whole app: 404s
+ * in the middle of a rolling deploy.
+ *
  * @param now The current time (injected so tests need no clock).
  */
 export function taskReadiness(app: MarathonApp, task: MarathonTask, now: Date): Readiness {
@@ -84,6 +91,9 @@ export function taskReadiness(app: MarathonApp, task: MarathonTask, now: Date): 
         ? "its readiness check passed"
         : "its readiness check has not passed yet",
     };
+  }
+  if (task.version !== undefined && app.version !== undefined && task.version !== app.version) {
+    return { ready: true, reason: "it runs an earlier version of the app (an old task)" };
   }
   const windowMs = first.timeoutSeconds === 0
     ? READINESS_DEFAULT_TIMEOUT_MS

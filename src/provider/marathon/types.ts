@@ -24,6 +24,8 @@ export interface MarathonTask {
   readonly ipAddresses: readonly string[];
   /** RFC 3339 start time, once `TASK_RUNNING`. */
   readonly startedAt: string | undefined;
+  /** Version of the app definition the task was started from. */
+  readonly version: string | undefined;
 }
 
 /** `portDefinitions[]` entry. */
@@ -76,6 +78,8 @@ export interface MarathonApp {
   readonly tasks: readonly MarathonTask[];
   /** Number of deployments in progress (`deployments.length`). */
   readonly deployments: number;
+  /** The app's current version (a timestamp). */
+  readonly version: string | undefined;
   /** `readinessChecks[].timeoutSeconds` (0 when absent). */
   readonly readinessChecks: readonly { readonly timeoutSeconds: number }[];
   /** Latest readiness result per task, while a deployment runs. */
@@ -181,6 +185,7 @@ function readTask(raw: unknown, index: number): { task?: MarathonTask; problem?:
         ports,
         ipAddresses,
         startedAt: optString(raw, "startedAt", ""),
+        version: optString(raw, "version", ""),
       },
     };
   } catch (error) {
@@ -298,6 +303,7 @@ export function readApp(raw: unknown): ReadResult {
       portMappings,
       tasks,
       deployments: optArray(raw, "deployments", "").length,
+      version: optString(raw, "version", ""),
       readinessChecks,
       readinessCheckResults,
     };

@@ -153,3 +153,25 @@ for (const [text, expected] of times) {
     equal(parseRfc3339(text), expected);
   });
 }
+
+Deno.test("taskReadiness() (Pacer) keeps a young task of an earlier app version: it is an old task", () => {
+  const young = new Date(NOW.getTime() - 1000).toISOString();
+  const judgeVersions = (taskVersion: string | undefined) => {
+    const r = readApp({
+      id: "/a",
+      version: "2026-11-24T10:00:05.000Z",
+      deployments: [{ id: "d" }],
+      readinessChecks: [{ timeoutSeconds: 1 }],
+      readinessCheckResults: [],
+      tasks: [{ id: "t", state: "TASK_RUNNING", startedAt: young, version: taskVersion }],
+    });
+    if (!r.ok) throw new Error(r.message);
+    return taskReadiness(r.app, r.app.tasks[0]!, NOW);
+  };
+  const old = judgeVersions("2026-11-24T10:00:00.000Z");
+  equal(old.ready, true);
+  equal(old.reason, "it runs an earlier version of the app (an old task)");
+  // A task of the current version with no result yet falls back to Traefik's age window.
+  equal(judgeVersions("2026-11-24T10:00:05.000Z").ready, false);
+  equal(judgeVersions(undefined).ready, false);
+});

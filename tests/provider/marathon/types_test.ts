@@ -58,6 +58,7 @@ Deno.test("readApp() tolerates what Marathon really sends (unreachableStrategy s
     ports: [],
     ipAddresses: [],
     startedAt: undefined,
+    version: undefined,
   }]);
 });
 
