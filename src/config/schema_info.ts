@@ -6,51 +6,21 @@
  * @module
  */
 import type { z } from "zod";
-import { describeSchema, type SchemaNode } from "./schema_walk.ts";
-
-/** Internal zod definition fields this module reads. */
-interface Def {
-  type: string;
-  innerType?: z.ZodType;
-  in?: z.ZodType;
-  out?: z.ZodType;
-  options?: z.ZodType[];
-}
-
-function defOf(schema: z.ZodType): Def {
-  return (schema as unknown as { _zod: { def: Def } })._zod.def;
-}
-
-const WRAPPERS = new Set([
-  "optional",
-  "nullable",
-  "default",
-  "prefault",
-  "readonly",
-  "catch",
-  "nonoptional",
-]);
+import { describeSchema, findField, schemaDef, schemaLayers } from "./schema_walk.ts";
 
 /**
  * Whether `schema` is a `duration()` field (from `duration.ts`): a union of
- * number and string piped into a transform. Recognized by shape because
- * `duration()` builds a fresh schema on every call.
+ * number and string piped into a transform, under any wrappers. Recognized by
+ * shape because `duration()` builds a fresh schema on every call.
  */
 export function isDurationSchema(schema: z.ZodType): boolean {
-  let current = schema;
-  for (let depth = 0; depth < 16; depth++) {
-    const def = defOf(current);
-    if (WRAPPERS.has(def.type)) {
-      current = def.innerType!;
-      continue;
-    }
-    if (def.type !== "pipe") return false;
-    const inDef = defOf(def.in!);
-    if (inDef.type !== "union" || defOf(def.out!).type !== "transform") return false;
-    const kinds = (inDef.options ?? []).map((o) => defOf(o).type).sort();
-    return kinds.join(",") === "number,string";
-  }
-  return false;
+  const pipe = schemaLayers(schema).find((layer) => schemaDef(layer).type === "pipe");
+  if (!pipe) return false;
+  const def = schemaDef(pipe);
+  const inDef = schemaDef(def.in!);
+  if (inDef.type !== "union" || schemaDef(def.out!).type !== "transform") return false;
+  const kinds = (inDef.options ?? []).map((o) => schemaDef(o).type).sort();
+  return kinds.join(",") === "number,string";
 }
 
 /**
@@ -63,9 +33,9 @@ export function schemaAt(
 ): z.ZodType | undefined {
   let current: z.ZodType = schema;
   for (const part of path) {
-    const node: SchemaNode = describeSchema(current);
+    const node = describeSchema(current);
     if (node.kind === "object") {
-      const field = node.fields.get(String(part).toLowerCase());
+      const field = findField(node, String(part));
       if (!field) return undefined;
       current = field.schema;
     } else if (node.kind === "record") {

@@ -21,21 +21,99 @@ export type SchemaNode =
   | { kind: "union"; options: readonly z.ZodType[] }
   | { kind: "leaf"; type: "string" | "number" | "boolean" | "enum" | "any" };
 
-interface Def {
-  type: string;
-  shape?: Record<string, z.ZodType>;
-  element?: z.ZodType;
-  valueType?: z.ZodType;
-  options?: z.ZodType[];
-  innerType?: z.ZodType;
-  in?: z.ZodType;
-  out?: z.ZodType;
-  getter?: () => z.ZodType;
-  values?: unknown[];
+/**
+ * The parts of a schema's zod definition (`schema._zod.def`) that the
+ * configuration readers look at. Zod keeps it internal, so every reader goes
+ * through {@linkcode schemaDef} rather than casting on its own.
+ */
+export interface SchemaDef {
+  /** Kind: `object`, `optional`, `pipe`, `string`, ... */
+  readonly type: string;
+  /** `object`: its fields. */
+  readonly shape?: Record<string, z.ZodType>;
+  /** `array`: what it holds. */
+  readonly element?: z.ZodType;
+  /** `record`: what its values are. */
+  readonly valueType?: z.ZodType;
+  /** `union`: its options. */
+  readonly options?: readonly z.ZodType[];
+  /** Wrappers (`optional`, `default`, ...): the wrapped schema. */
+  readonly innerType?: z.ZodType;
+  /** `pipe`: input side. */
+  readonly in?: z.ZodType;
+  /** `pipe`: output side. */
+  readonly out?: z.ZodType;
+  /** `lazy`: the schema it stands for. */
+  readonly getter?: () => z.ZodType;
+  /** `literal`: its values. */
+  readonly values?: readonly unknown[];
+  /** `enum`: its values by key. */
+  readonly entries?: Record<string, string>;
+  /** `default`, `prefault`: the default value. */
+  readonly defaultValue?: unknown;
+  /** `number`, `int`: format (`safeint`, `int32`, ...). */
+  readonly format?: string;
+  /** Checks such as `.int()` on a number. */
+  readonly checks?: ReadonlyArray<{ _zod: { def: { check?: string; format?: string } } }>;
 }
 
-function defOf(schema: z.ZodType): Def {
-  return (schema as unknown as { _zod: { def: Def } })._zod.def;
+/** The zod definition of `schema` (see {@linkcode SchemaDef}). */
+export function schemaDef(schema: z.ZodType): SchemaDef {
+  return (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
+}
+
+/** Schemas that only wrap another one (`def.innerType`). */
+const WRAPPERS = new Set([
+  "optional",
+  "nullable",
+  "default",
+  "prefault",
+  "readonly",
+  "catch",
+  "nonoptional",
+  "success",
+]);
+
+/**
+ * The schema `schema` stands for, one layer down: the wrapped schema of a
+ * wrapper, a lazy schema's target, a pipe's input side (its output side for
+ * `z.preprocess`, whose input is a transform). `undefined` for anything else.
+ */
+function unwrapOnce(schema: z.ZodType): z.ZodType | undefined {
+  const def = schemaDef(schema);
+  if (WRAPPERS.has(def.type)) return def.innerType;
+  if (def.type === "lazy") return def.getter?.();
+  if (def.type === "pipe") return schemaDef(def.in!).type === "transform" ? def.out : def.in;
+  return undefined;
+}
+
+const MAX_DEPTH = 64;
+
+/**
+ * Every schema {@linkcode describeSchema} looks through to reach the
+ * structure of `schema`, outermost first: `schema` itself, its wrappers
+ * (optional, default, ...), lazy targets and pipe sides, and last the
+ * structural schema. For metadata, descriptions and defaults set on any layer.
+ */
+export function schemaLayers(schema: z.ZodType): z.ZodType[] {
+  const layers: z.ZodType[] = [];
+  let current: z.ZodType | undefined = schema;
+  while (current && layers.length < MAX_DEPTH) {
+    layers.push(current);
+    current = unwrapOnce(current);
+  }
+  return layers;
+}
+
+/** The last of {@linkcode schemaLayers}: the schema that gives `schema` its structure. */
+export function innerSchema(schema: z.ZodType): z.ZodType {
+  let current = schema;
+  for (let depth = 1; depth < MAX_DEPTH; depth++) {
+    const next = unwrapOnce(current);
+    if (!next) break;
+    current = next;
+  }
+  return current;
 }
 
 const objectCache = new WeakMap<z.ZodType, SchemaNode>();
@@ -47,62 +125,41 @@ const objectCache = new WeakMap<z.ZodType, SchemaNode>();
  * structure is that of their output.
  */
 export function describeSchema(schema: z.ZodType): SchemaNode {
-  let current = schema;
-  for (let depth = 0; depth < 64; depth++) {
-    const def = defOf(current);
-    switch (def.type) {
-      case "optional":
-      case "nullable":
-      case "default":
-      case "prefault":
-      case "readonly":
-      case "catch":
-      case "nonoptional":
-      case "success":
-        current = def.innerType!;
-        continue;
-      case "lazy":
-        current = def.getter!();
-        continue;
-      case "pipe": {
-        const inDef = defOf(def.in!);
-        current = inDef.type === "transform" ? def.out! : def.in!;
-        continue;
+  const current = innerSchema(schema);
+  const def = schemaDef(current);
+  switch (def.type) {
+    case "object": {
+      const cached = objectCache.get(current);
+      if (cached) return cached;
+      const fields = new Map<string, { key: string; schema: z.ZodType }>();
+      for (const [key, value] of Object.entries(def.shape ?? {})) {
+        fields.set(key.toLowerCase(), { key, schema: value });
       }
-      case "object": {
-        const cached = objectCache.get(current);
-        if (cached) return cached;
-        const fields = new Map<string, { key: string; schema: z.ZodType }>();
-        for (const [key, value] of Object.entries(def.shape ?? {})) {
-          fields.set(key.toLowerCase(), { key, schema: value });
-        }
-        const node: SchemaNode = { kind: "object", fields };
-        objectCache.set(current, node);
-        return node;
-      }
-      case "record":
-        return { kind: "record", value: def.valueType! };
-      case "array":
-        return { kind: "array", element: def.element! };
-      case "union":
-        return { kind: "union", options: def.options! };
-      case "string":
-      case "template_literal":
-        return { kind: "leaf", type: "string" };
-      case "number":
-      case "int":
-      case "bigint":
-        return { kind: "leaf", type: "number" };
-      case "boolean":
-        return { kind: "leaf", type: "boolean" };
-      case "enum":
-      case "literal":
-        return { kind: "leaf", type: "enum" };
-      default:
-        return { kind: "leaf", type: "any" };
+      const node: SchemaNode = { kind: "object", fields };
+      objectCache.set(current, node);
+      return node;
     }
+    case "record":
+      return { kind: "record", value: def.valueType! };
+    case "array":
+      return { kind: "array", element: def.element! };
+    case "union":
+      return { kind: "union", options: def.options! };
+    case "string":
+    case "template_literal":
+      return { kind: "leaf", type: "string" };
+    case "number":
+    case "int":
+    case "bigint":
+      return { kind: "leaf", type: "number" };
+    case "boolean":
+      return { kind: "leaf", type: "boolean" };
+    case "enum":
+    case "literal":
+      return { kind: "leaf", type: "enum" };
+    default:
+      return { kind: "leaf", type: "any" };
   }
-  return { kind: "leaf", type: "any" };
 }
 
 /**

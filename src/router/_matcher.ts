@@ -5,6 +5,7 @@
  * @module
  */
 import { compileGoRegexp, type GoRegexp } from "../go/regexp.ts";
+import { IPChecker } from "../net/ip.ts";
 import type { Argument, CallNode } from "./parser.ts";
 import type { MatchContext } from "./request.ts";
 
@@ -98,6 +99,33 @@ export function requireASCII(args: readonly Argument[], matcher: string, fail: F
       );
     }
   }
+}
+
+/**
+ * Builds `ClientIP` (v2 and v3): the peer address is in one of the IPs or
+ * CIDRs (Traefik's `ip.Checker`).
+ *
+ * @param args The IPs and CIDRs.
+ * @param matcher The matcher name, for the message.
+ * @param fail Reports the error.
+ * @returns The leaf.
+ * @throws {RuleSyntaxError} Through `fail`, at the first argument that is neither.
+ */
+export function clientIPLeaf(args: readonly Argument[], matcher: string, fail: Fail): BuiltLeaf {
+  for (const arg of args) {
+    try {
+      new IPChecker([arg.value]);
+    } catch (error) {
+      fail(`invalid IP address or CIDR for ${matcher}`, arg.column, (error as Error).message);
+    }
+  }
+  const checker = new IPChecker(args.map((a) => a.value));
+  return {
+    test: (ctx) => {
+      const ip = ctx.clientIP;
+      return ip !== null && checker.containsIP(ip);
+    },
+  };
 }
 
 /**

@@ -12,6 +12,7 @@
  */
 import {
   type BuiltLeaf,
+  clientIPLeaf,
   type Fail,
   headerLeaf,
   hostLeaf,
@@ -21,7 +22,6 @@ import {
   requireASCII,
   requireSlash,
 } from "./_matcher.ts";
-import { IPChecker } from "./ip.ts";
 import { compileTemplate, type Template, type TemplateKind } from "./mux_template.ts";
 import type { Argument } from "./parser.ts";
 import type { MatchContext } from "./request.ts";
@@ -91,17 +91,6 @@ function headerPairs(args: readonly Argument[]): Map<string, Argument> {
   return map;
 }
 
-function checker(args: readonly Argument[], fail: Fail): IPChecker {
-  for (const arg of args) {
-    try {
-      IPChecker.parse([arg.value]);
-    } catch (error) {
-      fail("invalid IP address or CIDR for ClientIP", arg.column, (error as Error).message);
-    }
-  }
-  return IPChecker.parse(args.map((a) => a.value));
-}
-
 function host(args: readonly Argument[], matcher: string, fail: Fail): BuiltLeaf {
   requireASCII(args, matcher, fail);
   return hostLeaf(args.map((a) => a.value.toLowerCase()));
@@ -130,15 +119,7 @@ export const MATCHERS_V2: readonly MatcherSpec[] = [
   {
     name: "ClientIP",
     arity: atLeastOne,
-    build(args, _call, fail) {
-      const ips = checker(args, fail);
-      return {
-        test: (ctx) => {
-          const ip = ctx.clientIP;
-          return ip !== null && ips.contains(ip);
-        },
-      };
-    },
+    build: (args, _call, fail) => clientIPLeaf(args, "ClientIP", fail),
   },
   { name: "Path", arity: atLeastOne, build: (args, _call, fail) => pathLeaf(args, "path", fail) },
   {

@@ -9,7 +9,7 @@
  * @module
  */
 import {
-  type Fail,
+  clientIPLeaf,
   headerLeaf,
   hostLeaf,
   type MatcherSpec,
@@ -17,8 +17,6 @@ import {
   requireASCII,
   requireSlash,
 } from "./_matcher.ts";
-import { IPChecker } from "./ip.ts";
-import type { Argument } from "./parser.ts";
 
 const exactly = (n: number, what: string) => (count: number): string | undefined =>
   count === n ? undefined : `exactly ${n} argument${n === 1 ? "" : "s"} (${what})`;
@@ -26,31 +24,12 @@ const exactly = (n: number, what: string) => (count: number): string | undefined
 const oneOrTwo = (what: string) => (count: number): string | undefined =>
   count === 1 || count === 2 ? undefined : `1 or 2 arguments (${what})`;
 
-function ipChecker(args: readonly Argument[], matcher: string, fail: Fail): IPChecker {
-  for (const arg of args) {
-    try {
-      IPChecker.parse([arg.value]);
-    } catch (error) {
-      fail(`invalid IP address or CIDR for ${matcher}`, arg.column, (error as Error).message);
-    }
-  }
-  return IPChecker.parse(args.map((a) => a.value));
-}
-
 /** The v3 matchers, by canonical name. */
 export const MATCHERS_V3: readonly MatcherSpec[] = [
   {
     name: "ClientIP",
     arity: exactly(1, "an IP or a CIDR"),
-    build(args, _call, fail) {
-      const checker = ipChecker(args, "ClientIP", fail);
-      return {
-        test: (ctx) => {
-          const ip = ctx.clientIP;
-          return ip !== null && checker.contains(ip);
-        },
-      };
-    },
+    build: (args, _call, fail) => clientIPLeaf(args, "ClientIP", fail),
   },
   {
     name: "Method",

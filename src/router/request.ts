@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type IPAddress, parseClientIP } from "./ip.ts";
+import { withoutPort } from "../net/host_port.ts";
+import { type IPAddress, parseClientIP } from "../net/ip.ts";
 import type { RequestFacts } from "./types.ts";
 
 /**
@@ -51,16 +52,7 @@ export function normalizeHost(host: string): string {
     }
   }
   if (clean) return host;
-  let h = host;
-  if (h.startsWith("[")) {
-    const end = h.indexOf("]");
-    if (end > 0) h = h.slice(1, end);
-  } else {
-    // One colon is a port; more is a bare IPv6 address, kept whole.
-    const colon = h.indexOf(":");
-    if (colon >= 0 && h.indexOf(":", colon + 1) < 0) h = h.slice(0, colon);
-  }
-  return h.toLowerCase();
+  return withoutPort(host).toLowerCase();
 }
 
 // Traefik (pkg/muxer/http/mux.go, withRoutingPath) keeps these percent-encoded

@@ -9,6 +9,7 @@
 import type { HealthCheckConfig } from "../config/dynamic.ts";
 import type { Logger } from "../log/logger.ts";
 import type { UpstreamServer } from "./server.ts";
+import { delay } from "../util/delay.ts";
 
 /** Options of {@linkcode startHealthChecks}. */
 export interface HealthCheckOptions {
@@ -83,19 +84,6 @@ export async function checkOnce(
   return healthy;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
-
 /**
  * Starts probing every server in `servers` until `options.signal` aborts.
  * New servers (never checked) are probed at once; surviving ones keep their
@@ -115,11 +103,11 @@ export function startHealthChecks(
           ? (config.unhealthyInterval ?? config.interval)
           : config.interval;
       if (server.health.lastCheckAt !== 0 && since < interval()) {
-        await sleep(interval() - since, options.signal);
+        await delay(interval() - since, options.signal);
       }
       while (!options.signal.aborted) {
         await checkOnce(server, config, options);
-        await sleep(interval(), options.signal);
+        await delay(interval(), options.signal);
       }
     })();
   }

@@ -1,6 +1,12 @@
 import { deepEqual, equal } from "node:assert/strict";
 import { z } from "zod";
-import { canonicalizeKeys, describeSchema } from "../../src/config/schema_walk.ts";
+import {
+  canonicalizeKeys,
+  describeSchema,
+  innerSchema,
+  schemaDef,
+  schemaLayers,
+} from "../../src/config/schema_walk.ts";
 import { serviceSchema } from "../../src/config/dynamic.ts";
 import { duration } from "../../src/config/duration.ts";
 
@@ -32,4 +38,22 @@ Deno.test("describeSchema() reports leaves, arrays and preprocess pipes", () => 
   equal(describeSchema(z.array(z.string()).optional()).kind, "array");
   equal(describeSchema(z.preprocess((v) => v, z.array(z.number()))).kind, "array");
   equal(describeSchema(duration()).kind, "union");
+});
+
+Deno.test("schemaLayers() and innerSchema() look through wrappers, lazy schemas and pipes", () => {
+  const object = z.object({ a: z.string() });
+  const wrapped = z.lazy(() => object.optional()).default({ a: "x" }).meta({ allowEmpty: true });
+  const layers = schemaLayers(wrapped);
+  equal(layers[0], wrapped);
+  equal(layers.at(-1), object);
+  equal(innerSchema(wrapped), object);
+  deepEqual(layers.map((s) => schemaDef(s).type), ["default", "lazy", "optional", "object"]);
+  // A preprocess pipe is read on its output side, any other pipe on its input side.
+  const list = z.array(z.number());
+  equal(innerSchema(z.preprocess((v) => v, list)), list);
+  const text = z.string();
+  equal(innerSchema(text.transform((v) => v.length)), text);
+  // Nothing to unwrap: the schema itself.
+  equal(innerSchema(text), text);
+  deepEqual(schemaLayers(text), [text]);
 });

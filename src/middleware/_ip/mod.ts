@@ -24,10 +24,7 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import { remoteIP } from "../../server/env.ts";
-import { formatIPv6, IPMatcher, ipOrCidrSchema, maskV6, parseIP } from "../../net/ip.ts";
-
-export { formatIPv6, IPMatcher, ipOrCidrSchema, isIPOrCIDR, parseIP } from "../../net/ip.ts";
-export type { ParsedIP } from "../../net/ip.ts";
+import { formatIP, IPChecker, ipOrCidrSchema, maskIP, parseIP } from "../../net/ip.ts";
 
 /**
  * `ipStrategy`: how the client address is found. `true`, `""` or an empty
@@ -65,8 +62,8 @@ export type IPExtractor = (c: Context) => string;
 function subnetOf(ip: string, prefix: number | undefined): string {
   if (prefix === undefined) return ip;
   const parsed = parseIP(ip);
-  if (!parsed || parsed.kind === 4) return ip;
-  return formatIPv6(maskV6(parsed.bytes, prefix));
+  if (!parsed || parsed.v4) return ip;
+  return formatIP(maskIP(parsed, prefix));
 }
 
 function forwardedFor(c: Context): string[] {
@@ -89,7 +86,7 @@ export function ipStrategy(config?: IPStrategyConfig): IPExtractor {
     };
   }
   if (config && config.excludedIPs.length > 0) {
-    const excluded = new IPMatcher(config.excludedIPs);
+    const excluded = new IPChecker(config.excludedIPs);
     return function excludedIPsStrategy(c) {
       const xff = forwardedFor(c);
       for (let i = xff.length - 1; i >= 0; i--) {

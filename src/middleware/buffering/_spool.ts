@@ -6,6 +6,7 @@
  * @module
  */
 import type { Logger } from "../../plugin/mod.ts";
+import { concatChunks } from "../_http.ts";
 
 /** The body exceeded its maximum size. */
 export class BodyTooLargeError extends Error {
@@ -103,18 +104,6 @@ async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   while (offset < bytes.byteLength) offset += await file.write(bytes.subarray(offset));
 }
 
-function concat(chunks: Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
-  if (chunks.length === 0) return EMPTY;
-  if (chunks.length === 1) return chunks[0] as Uint8Array<ArrayBuffer>;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
-
 /**
  * Reads `body` to the end.
  * @throws {BodyTooLargeError} When it exceeds `options.max` (the rest is cancelled).
@@ -172,5 +161,5 @@ export async function bufferBody(
     file.close();
     return fileBody(path, size);
   }
-  return memoryBody(concat(chunks, size));
+  return memoryBody(concatChunks(chunks, size));
 }

@@ -33,7 +33,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { definePlugin, z } from "../../plugin/mod.ts";
-import { editableHeaders, replaceResponse } from "../_http.ts";
+import { editableHeaders, readAtMost, replaceResponse } from "../_http.ts";
 import { createEncoder, type Encoding, ENCODINGS } from "./_encoders.ts";
 import {
   type MediaType,
@@ -146,35 +146,6 @@ export function negotiateEncoding(
   return best.type as Encoding;
 }
 
-const TICK = Symbol("tick");
-
-/** `read`, or `TICK` if it has not settled by the next macrotask (a pause). */
-function readOrTick(
-  read: Promise<ReadableStreamReadResult<Uint8Array>>,
-): Promise<ReadableStreamReadResult<Uint8Array> | typeof TICK> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve(TICK), 0);
-    read.then((result) => {
-      clearTimeout(timer);
-      resolve(result);
-    }, (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
-}
-
-function concat(chunks: Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
-  if (chunks.length === 1) return chunks[0] as Uint8Array<ArrayBuffer>;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
-
 function addVary(headers: Headers): void {
   const vary = headers.get("vary");
   if (!vary) headers.set("vary", "Accept-Encoding");
@@ -229,32 +200,15 @@ export function compress(config: CompressConfig): MiddlewareHandler {
       if (Number(length) < minSize) return;
       body = res.body;
     } else {
-      // Unknown length: read up to minSize unless the stream pauses first.
-      const reader = res.body.getReader();
-      const chunks: Uint8Array[] = [];
-      let size = 0;
-      let pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
-      let ended = false;
-      while (size < minSize) {
-        const read = reader.read();
-        const result = await readOrTick(read);
-        if (result === TICK) {
-          pending = read;
-          break;
-        }
-        if (result.done) {
-          ended = true;
-          break;
-        }
-        chunks.push(result.value);
-        size += result.value.byteLength;
-      }
-      if (ended && size < minSize) {
-        reader.releaseLock();
+      // Unknown length: read until minSize bytes (fewer: too small to
+      // compress) unless the stream pauses first.
+      const head = await readAtMost(res.body, minSize - 1, { stopOnPause: true });
+      if (head.complete) {
+        const size = head.bytes.byteLength;
         headers.set("content-length", String(size));
         replaceResponse(
           c,
-          new Response(size === 0 ? null : concat(chunks, size), {
+          new Response(size === 0 ? null : head.bytes, {
             status: res.status,
             statusText: res.statusText,
             headers,
@@ -262,17 +216,7 @@ export function compress(config: CompressConfig): MiddlewareHandler {
         );
         return;
       }
-      body = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          const chunk = chunks.shift();
-          if (chunk) return controller.enqueue(chunk);
-          const result = await (pending ?? reader.read());
-          pending = undefined;
-          if (result.done) controller.close();
-          else controller.enqueue(result.value);
-        },
-        cancel: (reason) => reader.cancel(reason),
-      }, { highWaterMark: 0 });
+      body = head.body;
     }
     headers.delete("content-length");
     headers.delete("accept-ranges");

@@ -67,6 +67,7 @@ import { definePlugin, remoteIP, rewriteRequest, z } from "../../plugin/mod.ts";
 import type { PacerEnv } from "../../plugin/mod.ts";
 import type { Logger } from "../../log/logger.ts";
 import { compileGoRegexp, goRegexpError } from "../../go/regexp.ts";
+import { readAtMost } from "../_http.ts";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -207,27 +208,12 @@ class BodyTooLarge extends Error {}
 
 type Bytes = Uint8Array<ArrayBuffer>;
 
+/** Reads a whole body of at most `max` bytes (`-1`: no limit). */
 async function readBody(body: ReadableStream<Uint8Array>, max: number): Promise<Bytes> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (max >= 0 && size > max) {
-      await reader.cancel();
-      throw new BodyTooLarge();
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  const head = await readAtMost(body, max < 0 ? Infinity : max);
+  if (head.complete) return head.bytes;
+  await head.body.cancel();
+  throw new BodyTooLarge();
 }
 
 function empty(status: number): Response {

@@ -27,7 +27,8 @@
 import type { MiddlewareHandler } from "hono";
 import { STATUS_CODES } from "node:http";
 import { definePlugin, z } from "../../plugin/mod.ts";
-import { IPMatcher, ipOrCidrSchema, ipStrategy, ipStrategySchema } from "../_ip/mod.ts";
+import { IPChecker, ipOrCidrSchema } from "../../net/ip.ts";
+import { ipStrategy, ipStrategySchema } from "../_ip/mod.ts";
 
 /** ipWhiteList's options: `sourceRange` and `ipStrategy`. */
 export const ipWhiteListConfig = z.strictObject({
@@ -62,7 +63,7 @@ export type IPWhiteListConfig = z.output<typeof ipWhiteListConfig>;
  * @throws {TypeError} If an address or CIDR does not parse (the schema reports it first).
  */
 export function ipAllowList(config: IPAllowListConfig | IPWhiteListConfig): MiddlewareHandler {
-  const allowed = new IPMatcher(config.sourceRange);
+  const allowed = new IPChecker(config.sourceRange);
   const clientIP = ipStrategy(config.ipStrategy);
   const status = "rejectStatusCode" in config ? config.rejectStatusCode : 403;
   const text = STATUS_CODES[status] ?? "";

@@ -35,6 +35,7 @@ import type { MiddlewareHandler } from "hono";
 import { definePlugin, duration, z } from "../../plugin/mod.ts";
 import { formatDuration } from "../../config/duration.ts";
 import { sourceCriterionSchema, sourceExtractor } from "../_ip/mod.ts";
+import { delay } from "../../util/delay.ts";
 
 /** rateLimit options (Traefik's names and defaults). */
 export const rateLimitConfig = z.strictObject({
@@ -65,7 +66,7 @@ export interface RateLimitOptions {
   readonly now?: () => number;
   /**
    * Waits `ms` (a smoothing delay), resolving early if `signal` aborts.
-   * @default {a setTimeout-based wait}
+   * @default {delay (src/util/delay.ts)}
    */
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Most sources tracked at once (Traefik's `maxSources`). @default {65536} */
@@ -75,19 +76,6 @@ export interface RateLimitOptions {
 interface Bucket {
   tokens: number;
   last: number;
-}
-
-function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 /**
@@ -104,7 +92,7 @@ export function rateLimit(
     };
   }
   const now = options.now ?? (() => performance.now());
-  const sleep = options.sleep ?? sleepFor;
+  const sleep = options.sleep ?? delay;
   const maxSources = options.maxSources ?? 65_536;
   const periodMs = config.period > 0 ? config.period : 1000;
   const perSecond = config.average * 1000 / periodMs;
@@ -147,21 +135,21 @@ export function rateLimit(
       await next();
       return;
     }
-    const delay = (1 - bucket.tokens) / perMs;
-    if (delay > maxDelay) {
+    const waitMs = (1 - bucket.tokens) / perMs;
+    if (waitMs > maxDelay) {
       return new Response("Too Many Requests", {
         status: 429,
         headers: {
           "content-type": "text/plain; charset=utf-8",
-          "retry-after": String(Math.ceil(delay / 1000)),
-          "x-retry-in": formatDuration(delay),
+          "retry-after": String(Math.ceil(waitMs / 1000)),
+          "x-retry-in": formatDuration(waitMs),
         },
       });
     }
     // Reserve the token now, serve once it exists (traffic shaping).
     bucket.tokens -= 1;
     const signal = c.req.raw.signal;
-    await sleep(delay, signal);
+    await sleep(waitMs, signal);
     if (signal.aborted) return new Response(null, { status: 499 }); // client gone
     await next();
   };

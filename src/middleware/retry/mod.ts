@@ -40,6 +40,8 @@ import { silentLogger } from "../../log/logger.ts";
 import { type FailureKind, failureOf } from "../../service/forward.ts";
 import type { UpstreamServer } from "../../service/server.ts";
 import "../../service/context.ts";
+import { delay } from "../../util/delay.ts";
+import { readAtMost } from "../_http.ts";
 
 /** Options of the retry middleware (Traefik's plus Pacer's). */
 export const retryConfig = z.strictObject({
@@ -79,19 +81,6 @@ export interface RetryOptions {
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Uniform in [0, 1). */
   readonly random?: () => number;
-}
-
-function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** Counts requests and retries over a sliding window of one-second buckets. */
@@ -162,37 +151,10 @@ async function bufferBody(
   if (declared !== null && Number(declared) > limit) {
     return { body: null, replayable: false, stream: request.body };
   }
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.length;
-    if (size > limit) {
-      // Too big to replay: send what was read, then the rest, once.
-      const stream = new ReadableStream<Uint8Array>({
-        start(controller) {
-          for (const chunk of chunks) controller.enqueue(chunk);
-        },
-        async pull(controller) {
-          const next = await reader.read();
-          if (next.done) controller.close();
-          else controller.enqueue(next.value);
-        },
-        cancel: (reason) => reader.cancel(reason),
-      });
-      return { body: null, replayable: false, stream };
-    }
-  }
-  const body = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, at);
-    at += chunk.length;
-  }
-  return { body, replayable: true };
+  const head = await readAtMost(request.body, limit);
+  if (head.complete) return { body: head.bytes, replayable: true };
+  // Too big to replay: send what was read, then the rest, once.
+  return { body: null, replayable: false, stream: head.body };
 }
 
 function attemptRequest(
@@ -244,7 +206,7 @@ export function retry(
 ): MiddlewareHandler {
   const log = options.log ?? silentLogger;
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? defaultSleep;
+  const sleep = options.sleep ?? delay;
   const random = options.random ?? Math.random;
   const budget = new RetryBudget(config.budget, now);
 
@@ -256,6 +218,8 @@ export function retry(
   return async function retry(c: Context) {
     budget.request();
     const original = c.req.raw;
+    // A WebSocket upgrade takes the connection over: nothing to replay.
+    if (original.headers.has("upgrade")) return await downstream(c, original);
     const method = original.method;
     const tried = new Set<UpstreamServer>();
     const buffered = config.attempts > 1
@@ -278,14 +242,14 @@ export function retry(
         return response;
       }
       await response.body?.cancel();
-      const delay = wait(attempt);
+      const backoffMs = wait(attempt);
       log.debug("Retrying request", {
         router: c.get("router"),
         attempt: attempt + 1,
         reason: verdict.reason,
-        delayMs: Math.round(delay),
+        delayMs: Math.round(backoffMs),
       });
-      await sleep(delay, original.signal);
+      await sleep(backoffMs, original.signal);
     }
   };
 }

@@ -50,9 +50,10 @@ import {
   type ConstraintMatcher,
   MARATHON_CONSTRAINT_PREFIX,
 } from "./constraints.ts";
+import { setOwn } from "../../util/set_own.ts";
 import { decodeLabels, LabelDecodeError } from "./labels.ts";
 import { labelHooks, providerLabelSchema, routingLabelSchema } from "./label_schema.ts";
-import { type Fragment, mergeFragments, setOwn } from "./merge.ts";
+import { type Fragment, mergeFragments } from "./merge.ts";
 import { joinHostPort, resolveEndpoint } from "./network.ts";
 import { taskReadiness } from "./readiness.ts";
 import { type CompiledTemplate, compileTemplate, GoMap, GoStruct } from "./template.ts";

@@ -26,25 +26,14 @@ import {
   udpRouterSchema,
   udpServiceSchema,
 } from "../../config/dynamic.ts";
+import { innerSchema } from "../../config/schema_walk.ts";
 import type { MiddlewareRegistry } from "../../middleware/registry.ts";
 import type { DecodeHooks } from "./labels.ts";
 
 type AnyObject = z.ZodObject<z.ZodRawShape>;
 
-/** Innermost schema under optional/default/... wrappers. */
-function inner(schema: z.ZodType): z.ZodType {
-  let current = schema;
-  for (let i = 0; i < 16; i++) {
-    const def =
-      (current as unknown as { _zod: { def: { type: string; innerType?: z.ZodType } } })._zod.def;
-    if (!def.innerType) return current;
-    current = def.innerType;
-  }
-  return current;
-}
-
 function shapeOf(schema: z.ZodType): z.ZodRawShape {
-  return (inner(schema) as AnyObject).shape;
+  return (innerSchema(schema) as AnyObject).shape;
 }
 
 /** `loadBalancer.server` of an HTTP service label: the per-task server template. */
@@ -74,7 +63,7 @@ const httpServiceLabelSchema = z.strictObject({
   loadBalancer: httpLoadBalancerLabelSchema.optional(),
 });
 
-const tcpLoadBalancer = inner(tcpServiceSchema.shape.loadBalancer) as AnyObject;
+const tcpLoadBalancer = innerSchema(tcpServiceSchema.shape.loadBalancer) as AnyObject;
 /** TCP load balancer as labels write it. */
 export const tcpLoadBalancerLabelSchema = tcpLoadBalancer.omit({ servers: true }).extend({
   server: streamServerTemplateSchema.optional(),
@@ -83,9 +72,9 @@ const tcpServiceLabelSchema = z.strictObject({
   ...tcpServiceSchema.shape,
   loadBalancer: tcpLoadBalancerLabelSchema.optional(),
 });
-const proxyProtocolSchema = inner(tcpLoadBalancer.shape.proxyProtocol as z.ZodType);
+const proxyProtocolSchema = innerSchema(tcpLoadBalancer.shape.proxyProtocol as z.ZodType);
 
-const udpLoadBalancer = inner(udpServiceSchema.shape.loadBalancer) as AnyObject;
+const udpLoadBalancer = innerSchema(udpServiceSchema.shape.loadBalancer) as AnyObject;
 /** UDP load balancer as labels write it. */
 export const udpLoadBalancerLabelSchema = udpLoadBalancer.omit({ servers: true }).extend({
   server: streamServerTemplateSchema.optional(),
@@ -133,11 +122,11 @@ const routingCache = new WeakMap<z.ZodType, z.ZodType>();
 // Traefik's `label:"allowEmpty"` structures of the core model.
 const EMPTYABLE = new Set<z.ZodType>([
   routerTlsSchema,
-  inner(tcpRouterSchema.shape.tls),
-  inner(loadBalancerSchema.shape.sticky),
+  innerSchema(tcpRouterSchema.shape.tls),
+  innerSchema(loadBalancerSchema.shape.sticky),
   stickyCookieSchema,
   proxyProtocolSchema,
-  inner(serversTransportSchema.shape.spiffe),
+  innerSchema(serversTransportSchema.shape.spiffe),
 ]);
 
 // Traefik's allowEmpty middlewares (`compress`, `contentType`) and option
@@ -156,7 +145,7 @@ const DEFAULTS = new Map<z.ZodType, Record<string, unknown>>([
 /** Traefik's label-only rules, as decoder hooks. */
 export const labelHooks: DecodeHooks = {
   allowEmpty(schema, path) {
-    if (EMPTYABLE.has(inner(schema))) return true;
+    if (EMPTYABLE.has(innerSchema(schema))) return true;
     if (path[0] === "http" && path[1] === "middlewares") {
       // path: http, middlewares, <name>, <type>[, ...]
       if (path.length === 4 && EMPTYABLE_MIDDLEWARES.has(path[3]!)) return true;
@@ -167,6 +156,6 @@ export const labelHooks: DecodeHooks = {
     return false;
   },
   defaults(schema) {
-    return DEFAULTS.get(inner(schema));
+    return DEFAULTS.get(innerSchema(schema));
   },
 };

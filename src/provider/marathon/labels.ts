@@ -29,7 +29,14 @@
  * @module
  */
 import { z } from "zod";
-import { describeSchema, type SchemaNode } from "../../config/schema_walk.ts";
+import {
+  describeSchema,
+  innerSchema,
+  schemaDef,
+  schemaLayers,
+  type SchemaNode,
+} from "../../config/schema_walk.ts";
+import { setOwn } from "../../util/set_own.ts";
 
 /** A label path tree node (paerser's `Node`). */
 export interface LabelNode {
@@ -131,56 +138,15 @@ export interface DecodeHooks {
 
 const DISABLED: unique symbol = Symbol("disabled");
 
-const WRAPPERS = new Set([
-  "optional",
-  "nullable",
-  "default",
-  "prefault",
-  "readonly",
-  "catch",
-  "nonoptional",
-  "success",
-]);
-
-interface Def {
-  type: string;
-  innerType?: z.ZodType;
-  in?: z.ZodType;
-  out?: z.ZodType;
-  getter?: () => z.ZodType;
-  checks?: Array<{ _zod: { def: { check?: string; format?: string } } }>;
-  format?: string;
-}
-
-function defOf(schema: z.ZodType): Def {
-  return (schema as unknown as { _zod: { def: Def } })._zod.def;
-}
-
-/** The wrapper chain of a schema, outermost first (for metadata lookups). */
-function layers(schema: z.ZodType): z.ZodType[] {
-  const out: z.ZodType[] = [];
-  let current: z.ZodType | undefined = schema;
-  for (let depth = 0; current && depth < 64; depth++) {
-    out.push(current);
-    const def = defOf(current);
-    if (WRAPPERS.has(def.type)) current = def.innerType;
-    else if (def.type === "lazy") current = def.getter?.();
-    else if (def.type === "pipe") current = defOf(def.in!).type === "transform" ? def.out : def.in;
-    else break;
-  }
-  return out;
-}
-
 /** True when `schema` (or a wrapper of it) carries zod metadata `{ [key]: true }`. */
 export function hasMeta(schema: z.ZodType, key: string): boolean {
-  return layers(schema).some((s) =>
+  return schemaLayers(schema).some((s) =>
     (z.globalRegistry.get(s) as Record<string, unknown> | undefined)?.[key] === true
   );
 }
 
 function isIntegerSchema(schema: z.ZodType): boolean {
-  const inner = layers(schema).at(-1)!;
-  const def = defOf(inner);
+  const def = schemaDef(innerSchema(schema));
   if (def.type === "int" || def.type === "bigint") return true;
   if (def.format && /int/.test(def.format)) return true;
   return (def.checks ?? []).some((c) =>
@@ -203,6 +169,16 @@ const GO_BOOLS: Record<string, boolean> = {
   False: false,
 };
 
+/**
+ * `Number(text)`, but `-0` reads as `0`: Go has no negative zero integer, and
+ * `reflect.DeepEqual` finds a float `-0` equal to `0`, which
+ * `isDeepStrictEqual` (used when merging apps) would not.
+ */
+function goNumber(text: string): number {
+  const n = Number(text);
+  return n === 0 ? 0 : n;
+}
+
 function parseLeaf(
   type: "string" | "number" | "boolean" | "enum" | "any",
   schema: z.ZodType,
@@ -224,12 +200,12 @@ function parseLeaf(
         if (!/^[+-]?[0-9]+$/.test(text) || !Number.isSafeInteger(Number(text))) {
           throw new LabelDecodeError(`${where}: ${JSON.stringify(text)} is not an integer`);
         }
-        return Number(text);
+        return goNumber(text);
       }
       if (!/^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/.test(text)) {
         throw new LabelDecodeError(`${where}: ${JSON.stringify(text)} is not a number`);
       }
-      return Number(text);
+      return goNumber(text);
     }
     default:
       return text;
@@ -241,22 +217,8 @@ function rawValue(node: LabelNode): unknown {
   if (node.children.length === 0) return node.value;
   if (node.children[0]!.name.startsWith("[")) return node.children.map(rawValue);
   const out: Record<string, unknown> = {};
-  for (const child of node.children) setKey(out, child.name, rawValue(child));
+  for (const child of node.children) setOwn(out, child.name, rawValue(child));
   return out;
-}
-
-/** Sets an own property; `__proto__` as an object name must not become a prototype. */
-function setKey(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === "__proto__") {
-    Object.defineProperty(target, key, {
-      value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  } else {
-    target[key] = value;
-  }
 }
 
 type Mode = "field" | "entry" | "root";
@@ -317,7 +279,7 @@ class Decoder {
       const childLabel = `${labelPath}.${child.name}`;
       if (desc.kind === "record") {
         const value = this.decode(desc.value, child, "entry", childLabel, [...path, child.name]);
-        if (value !== DISABLED) setKey(out, child.name, value);
+        if (value !== DISABLED) setOwn(out, child.name, value);
         continue;
       }
       const field = desc.fields.get(child.name.toLowerCase());

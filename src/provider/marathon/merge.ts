@@ -11,7 +11,9 @@
  *
  * @module
  */
+import { isDeepStrictEqual } from "node:util";
 import type { DynamicConfig } from "../../config/dynamic.ts";
+import { setOwn } from "../../util/set_own.ts";
 import type { Diagnostic } from "../provider.ts";
 
 type Obj = Record<string, unknown>;
@@ -45,38 +47,6 @@ export interface MergeResult {
   readonly diagnostics: Diagnostic[];
   /** Surviving HTTP routers whose rule came from `defaultRule`, sorted. */
   readonly defaultRuleRouters: string[];
-}
-
-/** Deep equality of JSON-like values (Go's `reflect.DeepEqual` on the model). */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  for (const k of ka) {
-    if (!Object.hasOwn(b, k) || !deepEqual((a as Obj)[k], (b as Obj)[k])) return false;
-  }
-  return true;
-}
-
-/** Sets an own property, safe for names such as `__proto__`. */
-export function setOwn(target: Obj, key: string, value: unknown): void {
-  if (key === "__proto__") {
-    Object.defineProperty(target, key, {
-      value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  } else {
-    target[key] = value;
-  }
 }
 
 function toObject(map: Map<string, unknown>): Obj {
@@ -132,10 +102,10 @@ function add(k: Kind, name: string, value: unknown, appId: string): void {
   }
   const existing = k.map.get(name);
   if (!k.serverKey) {
-    if (!deepEqual(existing, value)) k.conflicts.add(name);
+    if (!isDeepStrictEqual(existing, value)) k.conflicts.add(name);
     return;
   }
-  if (!deepEqual(withoutServers(existing as Obj), withoutServers(value as Obj))) {
+  if (!isDeepStrictEqual(withoutServers(existing as Obj), withoutServers(value as Obj))) {
     k.conflicts.add(name);
     return;
   }

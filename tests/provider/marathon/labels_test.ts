@@ -327,6 +327,16 @@ Deno.test("labels: any zod schema drives the decoder (unions, records, floats, r
   );
 });
 
+Deno.test("labels: -0 decodes as 0 (Go has no negative zero integer; DeepEqual finds -0.0 == 0)", () => {
+  const schema = z.object({ x: z.object({ i: z.int(), f: z.number() }) });
+  const out = decodeLabels({ "p.x.i": "-0", "p.x.f": "-0.0" }, schema, {
+    root: "p",
+    filters: ["p.x"],
+  }) as { x: { i: number; f: number } };
+  ok(Object.is(out.x.i, 0));
+  ok(Object.is(out.x.f, 0));
+});
+
 Deno.test("labelsToNode() keeps the first spelling and sorts keys like Go", () => {
   const node = labelsToNode({ "t.b.X": "1", "t.B.y": "2", "t.a": "3" }, "t", ["t."])!;
   deepEqual(node.children.map((c) => c.name), ["B", "a"]);
