@@ -153,6 +153,7 @@ export class EntryPoint {
       tls: o.tls !== undefined,
       trusted,
       completed: info.completed,
+      original: request,
     };
     let incoming = trusted ? request : withoutForwardedHeaders(request);
     if (o.readTimeoutMs) incoming = withReadDeadline(incoming, o.readTimeoutMs);

@@ -49,6 +49,8 @@ export interface Arrival {
   readonly tls: boolean;
   /** Whether the peer may set X-Forwarded-* headers. */
   readonly trusted: boolean;
+  /** The request as `Deno.serve` gave it (the only one a WebSocket upgrade accepts). */
+  readonly original?: Request;
   readonly completed?: Promise<void>;
 }
 
@@ -134,7 +136,9 @@ export class Generation {
       entryPoint: arrival.entryPoint,
       tls: arrival.tls,
       ...(arrival.completed ? { completed: arrival.completed } : {}),
-      vars: { router: route.name, client },
+      vars: arrival.original
+        ? { router: route.name, client, upgradeRequest: arrival.original }
+        : { router: route.name, client },
     };
     return route.value(request, env);
   }

@@ -17,7 +17,9 @@ import { internalRouters, internalServices } from "../api/internal.ts";
 import { rawdata } from "../api/rawdata.ts";
 import { ServerPool } from "../service/pool.ts";
 import { defaultTransport } from "../service/transport.ts";
-import { buildGeneration, type EntryPointInfo } from "./build.ts";
+import { delay } from "../util/delay.ts";
+import { buildGeneration, type ChainStages, type EntryPointInfo } from "./build.ts";
+import { LiveSegments } from "./chain.ts";
 import { EntryPoint, type EntryPointOptions } from "./entrypoint.ts";
 import type { Generation } from "./generation.ts";
 import { HandlerSwitcher } from "./handler_switcher.ts";
@@ -53,8 +55,8 @@ export interface PacerOptions {
     readonly manualRouting: boolean;
     readonly terminatingStatusCode: number;
   };
-  /** Chain stages appended to every router (off only for comparison benchmarks). */
-  readonly chain?: { readonly healthGate: boolean; readonly drain: boolean };
+  /** Chain stages appended to every router (static `chain.*`). */
+  readonly chain?: ChainStages;
   /** `X-Forwarded-Server`. @default {the host name} */
   readonly serverName?: string;
   readonly version?: string;
@@ -96,6 +98,7 @@ export class Pacer implements AsyncDisposable {
       ...(e.middlewares ? { middlewares: e.middlewares } : {}),
     }));
     const transport = defaultTransport(options.serversTransport);
+    const liveSegments = new LiveSegments();
     const internal = internalServices({
       pool: this.pool,
       registry: options.registry,
@@ -127,6 +130,7 @@ export class Pacer implements AsyncDisposable {
           internal,
           diagnostics,
           recursionGuard: guarded,
+          liveSegments,
         });
         this.switcher.swap(generation);
         this.#logGeneration(generation, performance.now() - started);
@@ -209,7 +213,7 @@ export class Pacer implements AsyncDisposable {
       const ep = this.#entryPoints.get(options.name);
       if (!ep) return;
       const grace = options.requestAcceptGraceTimeoutMs ?? 0;
-      if (grace > 0) await new Promise((r) => setTimeout(r, grace));
+      if (grace > 0) await delay(grace);
       await ep.stop(options.graceTimeOutMs ?? 10_000, () => this.pool.close());
     }));
     this.#providersAbort.abort();

@@ -13,12 +13,17 @@ import type { PassiveHealthCheckConfig } from "../config/dynamic.ts";
 export interface HealthGatePolicy {
   /** Whether `server` may take a new request at `now`. */
   admit(server: UpstreamServer, now: number): boolean;
-  /** Records the outcome of a forwarded request (passive health). */
+  /**
+   * Records the outcome of a forwarded request (passive health).
+   * @param canEject `false` when `server` is the last one the service could
+   *   route to: a failure is then counted but never ejects it.
+   */
   observe(
     server: UpstreamServer,
     response: Response,
     passive: PassiveHealthCheckConfig,
     now: number,
+    canEject?: boolean,
   ): void;
   /** Fraction (0-1) of routable servers under which all servers are used (Envoy's panic mode); 0 = off. */
   readonly panicThreshold: number;
@@ -50,5 +55,10 @@ declare module "hono" {
     client: ClientFacts;
     /** Qualified name of the router serving the request. */
     router: string;
+    /**
+     * The request exactly as `Deno.serve` gave it. Middlewares may replace
+     * `c.req.raw` (rewrites), but only this one can be upgraded to a WebSocket.
+     */
+    upgradeRequest: Request;
   }
 }

@@ -244,9 +244,14 @@ export async function forward(
   server: UpstreamServer,
   client: ClientFacts,
   options: ForwardOptions,
+  upgradeFrom: Request = request,
 ): Promise<Response> {
+  if (server.signal.aborted) {
+    // Forgotten (drain timeout, or Pacer stopping): never open a new connection to it.
+    return failureResponse(502, "Bad Gateway", { kind: "drained", server });
+  }
   if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
-    return await forwardWebSocket(request, server, client, options);
+    return await forwardWebSocket(request, server, client, options, upgradeFrom);
   }
   const headers = upstreamHeaders(request, client, options, server.url.host);
   const timeoutMs = server.transport.headerTimeoutMs;
@@ -304,13 +309,16 @@ export async function forward(
 /**
  * Bridges a WebSocket: opens the upstream socket first (so a refused
  * upstream is a clean 502), then upgrades the client with the negotiated
- * subprotocol and relays messages and closes both ways.
+ * subprotocol and relays messages and closes both ways. The URL and headers
+ * come from `request` (after rewrites); the upgrade needs `upgradeFrom`, the
+ * request object `Deno.serve` gave.
  */
 async function forwardWebSocket(
   request: Request,
   server: UpstreamServer,
   client: ClientFacts,
   options: ForwardOptions,
+  upgradeFrom: Request,
 ): Promise<Response> {
   const headers = upstreamHeaders(request, client, options, server.url.host, true);
   for (const name of [...headers.keys()]) {
@@ -338,7 +346,7 @@ async function forwardWebSocket(
   let upgrade: { socket: WebSocket; response: Response };
   try {
     upgrade = Deno.upgradeWebSocket(
-      request,
+      upgradeFrom,
       upstream.protocol ? { protocol: upstream.protocol } : {},
     );
   } catch (error) {

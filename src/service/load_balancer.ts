@@ -164,11 +164,32 @@ export class LoadBalancerService implements ServiceNode {
     c.get("retryAttempt")?.tried.add(server);
     const drain = c.get("drain");
     const release = drain?.begin(server);
-    let response = await forward(c.req.raw, server, clientFacts(c), this.#forwardFor[index]!);
-    c.get("healthGate")?.observe(server, response, this.#passive, Date.now());
+    let response = await forward(
+      c.req.raw,
+      server,
+      clientFacts(c),
+      this.#forwardFor[index]!,
+      c.get("upgradeRequest"),
+    );
+    const gate = c.get("healthGate");
+    if (gate) {
+      const now = Date.now();
+      gate.observe(server, response, this.#passive, now, this.#othersRoutable(server, now));
+    }
     if (setCookie) response.headers.append("set-cookie", setCookie);
     if (release) response = releaseWhenDelivered(c, response, release);
     return response;
+  }
+
+  /** Whether a server other than `server` could take requests (passive health may eject it). */
+  #othersRoutable(server: UpstreamServer, now: number): boolean {
+    for (let i = 0; i < this.#servers.length; i++) {
+      const s = this.#servers[i]!;
+      if (s !== server && this.#weights[i]! > 0 && !s.draining && s.health.routable(now)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

@@ -37,6 +37,7 @@ export class ServerHealth {
     failed: boolean,
     now: number,
     policy: { failureWindow: number; maxFailedAttempts: number; maxEjectionTime: number },
+    canEject = true,
   ): void {
     if (!failed) {
       this.consecutiveFailures = 0;
@@ -54,7 +55,7 @@ export class ServerHealth {
     this.consecutiveFailures++;
     // On probation (back after an ejection, no success yet) one failure is enough.
     const onProbation = this.ejectedUntil !== 0 && now >= this.ejectedUntil;
-    if (onProbation || this.consecutiveFailures >= policy.maxFailedAttempts) {
+    if (canEject && (onProbation || this.consecutiveFailures >= policy.maxFailedAttempts)) {
       const length = Math.min(policy.failureWindow * 2 ** this.ejections, policy.maxEjectionTime);
       this.ejectedUntil = now + Math.max(length, 1);
       this.ejections++;

@@ -263,3 +263,24 @@ Deno.test("LoadBalancerService counts a request in flight until its body is cons
   equal(server.inFlight, 0);
   server.dispose();
 });
+
+Deno.test("passive health never ejects a service's last routable server", async () => {
+  const service = lb("s", [{ url: `http://127.0.0.1:9` }, { url: `http://127.0.0.1:9/b` }]);
+  const [a, b] = service.servers();
+  const policy = healthGatePolicy({ panicThreshold: 0 });
+  const run = async () => {
+    const c = ctx();
+    c.set("healthGate", policy);
+    await (await service.handle(c)).body?.cancel();
+    return c.get("upstream");
+  };
+  // Both servers refuse connections: the first one hit is ejected, the last never is.
+  const first = await run();
+  ok(!first.health.routable(Date.now()), "the first failing server is ejected");
+  const second = await run();
+  ok(second !== first);
+  for (let i = 0; i < 3; i++) await run();
+  ok(second.health.routable(Date.now()), "the last routable server stays in rotation");
+  equal(second.health.consecutiveFailures > 0, true, "its failures are still counted");
+  for (const s of [a!, b!]) s.dispose();
+});

@@ -95,3 +95,15 @@ Deno.test("ServerPool revives a draining server that comes back in the next comm
   equal(pool.live().length, 1);
   pool.close();
 });
+
+Deno.test("a forgotten server takes no new request and opens no new connection", async () => {
+  await using up = await upstream("late");
+  const pool = new ServerPool({ drainTimeoutMs: 10_000 });
+  const a = pool.acquire("s@t", up.url, transport);
+  pool.commit([a]);
+  pool.close(); // Pacer stopping: every server is forgotten
+  const res = await forward(new Request("http://x.test/"), a, facts, options);
+  equal(res.status, 502);
+  await res.body?.cancel();
+  equal(up.seen.length, 0, "nothing reached the upstream");
+});

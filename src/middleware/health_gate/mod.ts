@@ -6,6 +6,13 @@
  * `passiveHealthCheck.on5xx` says so); with no server left, the load
  * balancer answers 503 with `Retry-After` at once instead of timing out.
  *
+ * Passive health never ejects a service's last routable server (Envoy bounds
+ * ejections the same way with `max_ejection_percent`): when every server
+ * fails at once — all tasks of a deploy killed together — requests keep
+ * going to them and retry covers the failures until the new servers arrive,
+ * instead of every request getting "no server". Active checks are not
+ * bounded: a server whose check fails is out.
+ *
  * Appended to every router's chain by the builder; list it explicitly to
  * set a panic threshold (Envoy's panic mode: when fewer than that fraction
  * of servers are healthy, all of them are used).
@@ -48,13 +55,13 @@ export function healthGatePolicy(
   return {
     panicThreshold: config.panicThreshold,
     admit: (server, now) => server.health.routable(now),
-    observe(server, response, passive, now) {
+    observe(server, response, passive, now, canEject = true) {
       const failure = failureOf(response);
       const failed = failure
         ? SERVER_FAULTS.has(failure.kind)
         : passive.on5xx && response.status >= 500;
       const before = server.health.ejectedUntil;
-      server.health.recordOutcome(failed, now, passive);
+      server.health.recordOutcome(failed, now, passive, canEject);
       if (server.health.ejectedUntil !== before && server.health.ejectedUntil > now) {
         log.warn("Server ejected by passive health check", {
           service: server.service,
