@@ -13,7 +13,10 @@
  */
 import { checkCommand } from "./cli/check.ts";
 import { helpText } from "./cli/help.ts";
+import { marathonRoutesCommand } from "./cli/marathon_routes.ts";
+import { demoCommand } from "./cli/demo.ts";
 import { type CommandIO, readPacerEnv, runCommand } from "./cli/run.ts";
+import { simCommand } from "./sim/mod.ts";
 import { VERSION } from "./version.ts";
 
 const encoder = new TextEncoder();
@@ -25,6 +28,14 @@ const io: CommandIO = {
 /** Runs the command line and returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   const [first, ...rest] = args;
+  // Sub-commands with their own options read their own --help.
+  if (first === "sim") return await simCommand(rest);
+  if (first === "demo") return await demoCommand(rest, io);
+  if (first === "marathon") {
+    if (rest[0] === "routes") return await marathonRoutesCommand(rest.slice(1), io);
+    io.stderr("Usage: pacer marathon routes (--apps FILE | --endpoint URL) [options]\n");
+    return 2;
+  }
   if (args.includes("--help") || args.includes("-h") || first === "help") {
     io.stdout(helpText());
     return 0;

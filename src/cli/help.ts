@@ -9,6 +9,7 @@ import type { z } from "zod";
 import { formatDuration } from "../config/duration.ts";
 import { staticConfigSchema } from "../config/static.ts";
 import { isDurationSchema } from "../config/schema_info.ts";
+import { schemaDef } from "../config/schema_walk.ts";
 
 /** One option in the help listing. */
 export interface OptionRow {
@@ -18,23 +19,6 @@ export interface OptionRow {
   readonly type: string;
   /** The default, as a user would write it; absent when there is none. */
   readonly default?: string;
-}
-
-interface Def {
-  type: string;
-  innerType?: z.ZodType;
-  in?: z.ZodType;
-  out?: z.ZodType;
-  shape?: Record<string, z.ZodType>;
-  valueType?: z.ZodType;
-  element?: z.ZodType;
-  entries?: Record<string, string>;
-  values?: unknown[];
-  defaultValue?: unknown;
-}
-
-function defOf(schema: z.ZodType): Def {
-  return (schema as unknown as { _zod: { def: Def } })._zod.def;
 }
 
 function shownDefault(value: unknown, duration: boolean): string | undefined {
@@ -64,7 +48,7 @@ function walk(schema: z.ZodType, path: string[], rows: OptionRow[]): void {
   for (let depth = 0; depth < 32; depth++) {
     described ??= current.description;
     if (isDurationSchema(current)) {
-      const def = defOf(current);
+      const def = schemaDef(current);
       if (def.type === "default") fallback ??= def.defaultValue;
       if (def.type === "optional" || def.type === "default") {
         current = def.innerType!;
@@ -73,7 +57,7 @@ function walk(schema: z.ZodType, path: string[], rows: OptionRow[]): void {
       rows.push(row(path, described ?? "duration", shownDefault(fallback, true), optional));
       return;
     }
-    const def = defOf(current);
+    const def = schemaDef(current);
     switch (def.type) {
       case "optional":
         optional = true;
@@ -97,7 +81,7 @@ function walk(schema: z.ZodType, path: string[], rows: OptionRow[]): void {
         continue;
       case "pipe":
         // Preprocess pipes show their output; transforms their input.
-        current = defOf(def.in!).type === "transform" ? def.out! : def.in!;
+        current = schemaDef(def.in!).type === "transform" ? def.out! : def.in!;
         continue;
       case "object": {
         if (optional && path.length > 0) {
@@ -112,7 +96,7 @@ function walk(schema: z.ZodType, path: string[], rows: OptionRow[]): void {
         walk(def.valueType!, [...path, "<name>"], rows);
         return;
       case "array": {
-        const element = defOf(def.element!);
+        const element = schemaDef(def.element!);
         const of = def.element!.description ?? element.type;
         rows.push(row(path, described ?? `list of ${of}`, shownDefault(fallback, false), true));
         return;

@@ -17,8 +17,9 @@ import { createLogger, type Logger, type LogSink } from "../log/logger.ts";
 import { builtinRegistry } from "../middleware/builtins.ts";
 import { loadPlugins } from "../plugin/loader.ts";
 import { FileProvider } from "../provider/file/mod.ts";
+import { marathonProvider } from "../provider/marathon/provider.ts";
 import type { Provider } from "../provider/provider.ts";
-import { createIpMatcher } from "../net/ip.ts";
+import { IPChecker } from "../net/ip.ts";
 import { Pacer, type PacerEntryPoint, type PacerOptions } from "../server/pacer.ts";
 import { VERSION } from "../version.ts";
 
@@ -31,35 +32,23 @@ export interface CommandIO {
 const ENV_PREFIX = "PACER_";
 
 /**
- * Reads the `PACER_*` variables. With `--allow-env` Deno can list them;
- * with only `--allow-env=PACER_*` it cannot, so their names are read from
- * `/proc/self/environ` (needs `--allow-read=/proc/self/environ`) and their
- * values through the scoped permission.
+ * Reads the `PACER_*` variables. Deno can list environment variables only
+ * with an unscoped `--allow-env` (a prefix like `PACER_*` can be read but
+ * not listed, and `/proc/self/environ` needs `--allow-all`); without it the
+ * overrides are skipped with a note.
  */
 export function readPacerEnv(): { env: Record<string, string>; note?: string } {
   try {
-    const all = Deno.env.toObject();
     const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(all)) if (k.startsWith(ENV_PREFIX)) env[k] = v;
-    return { env };
-  } catch {
-    // Scoped permission: enumerate another way.
-  }
-  try {
-    const names = Deno.readTextFileSync("/proc/self/environ").split("\0")
-      .map((entry) => entry.slice(0, entry.indexOf("=")))
-      .filter((name) => name.startsWith(ENV_PREFIX));
-    const env: Record<string, string> = {};
-    for (const name of names) {
-      const value = Deno.env.get(name);
-      if (value !== undefined) env[name] = value;
+    for (const [k, v] of Object.entries(Deno.env.toObject())) {
+      if (k.startsWith(ENV_PREFIX)) env[k] = v;
     }
     return { env };
   } catch {
     return {
       env: {},
       note:
-        "PACER_* environment variables are ignored: grant --allow-env=PACER_* and --allow-read=/proc/self/environ (or --allow-env) to use them",
+        "PACER_* environment variables are ignored: Deno lists environment variables only with --allow-env",
     };
   }
 }
@@ -101,7 +90,7 @@ export async function pacerOptions(
   await loadPlugins(config.plugins, registry, log);
   const entryPoints: PacerEntryPoint[] = [];
   for (const [name, ep] of Object.entries(config.entryPoints)) {
-    const trusted = createIpMatcher(ep.forwardedHeaders.trustedIPs);
+    const trusted = new IPChecker(ep.forwardedHeaders.trustedIPs);
     const insecure = ep.forwardedHeaders.insecure;
     const tls = ep.http.tls
       ? {
@@ -115,7 +104,7 @@ export async function pacerOptions(
       hostname: listenHost(address.host),
       port: address.port,
       ...(tls ? { tls } : {}),
-      isTrusted: insecure ? () => true : (ip) => isIP(ip) !== 0 && trusted(ip),
+      isTrusted: insecure ? () => true : (ip) => isIP(ip) !== 0 && trusted.contains(ip),
       readTimeoutMs: ep.transport.respondingTimeouts.readTimeout,
       writeTimeoutMs: ep.transport.respondingTimeouts.writeTimeout,
       asDefault: ep.asDefault,
@@ -137,6 +126,7 @@ export async function pacerOptions(
       }),
     );
   }
+  if (p.marathon) providers.push(marathonProvider(p.marathon, { log, registry }));
   return {
     entryPoints,
     providers,
@@ -159,7 +149,7 @@ export async function pacerOptions(
         },
       }
       : {}),
-    ...(extra.chain ? { chain: extra.chain } : {}),
+    chain: extra.chain ?? config.chain,
     version: VERSION,
   };
 }
@@ -174,6 +164,22 @@ export function explainStartError(error: unknown): string {
     return `Cannot listen: ${(error as Error).message} (another process uses the port).`;
   }
   return `Cannot start: ${(error as Error).message ?? error}`;
+}
+
+/**
+ * Keeps Pacer serving when a plugin's background work (a timer, a promise
+ * nobody awaits) throws: the error is logged instead of ending the process.
+ * Errors inside request handling never get here (they become 500s).
+ */
+export function logStrayErrors(log: Logger): void {
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    log.error("Unhandled promise rejection (Pacer keeps running)", { error: event.reason });
+  });
+  globalThis.addEventListener("error", (event) => {
+    event.preventDefault();
+    log.error("Uncaught error (Pacer keeps running)", { error: event.error ?? event.message });
+  });
 }
 
 /** Waits for SIGTERM or SIGINT. */
@@ -203,6 +209,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     return 1;
   }
   const log = loggerFor(config);
+  logStrayErrors(log);
   if (note) log.warn(note);
   for (const warning of staticConfigWarnings(config)) log.warn(warning);
   let pacer: Pacer;
