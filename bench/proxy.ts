@@ -197,7 +197,7 @@ try {
     "run",
     "--allow-net",
     "--allow-read",
-    "--allow-env=PACER_*,LOG_TOKENS,LOG_STREAM",
+    "--allow-env",
     "src/main.ts",
     "--configFile",
     config,
