@@ -142,6 +142,7 @@ export function helpText(): string {
     "Usage:",
     "  pacer [run] [--config FILE] [options]   start the proxy (the default command)",
     "  pacer check [--config FILE] [options]   validate the configuration; exit 0 if OK, 1 if not",
+    "  pacer demo                              a simulated Marathon cluster with demo apps, Pacer in front",
     "  pacer sim [options]                     run the Marathon cluster simulator",
     "  pacer marathon routes [options]         print the routes built from Marathon apps",
     "  pacer --help | --version",
