@@ -1,9 +1,8 @@
 /**
- * Capped exponential backoff with jitter, and an abortable sleep, for the
- * Marathon provider's retries (failed fetches) and event-stream reconnects.
- *
- * Both are built on `setTimeout` (never `AbortSignal.timeout()`), so tests
- * drive them with fake timers.
+ * Capped exponential backoff with jitter for the Marathon provider's retries
+ * (failed fetches) and event-stream reconnects. The waits themselves use
+ * `src/util/delay.ts`, built on `setTimeout`, so tests drive them with fake
+ * timers.
  *
  * @module
  */
@@ -84,24 +83,4 @@ export class Backoff {
   reset(): void {
     this.#attempt = 0;
   }
-}
-
-/**
- * Waits `ms`, or less if `signal` aborts.
- *
- * @returns `true` if the time elapsed, `false` if `signal` aborted first.
- */
-export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve(true);
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -50,7 +50,8 @@ import { formatIssues } from "../../config/issues.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { MiddlewareRegistry } from "../../middleware/registry.ts";
 import type { Diagnostic, Emit, Provider } from "../provider.ts";
-import { Backoff, sleep } from "./backoff.ts";
+import { Backoff } from "./backoff.ts";
+import { delay as sleep } from "../../util/delay.ts";
 import { buildConfiguration, type BuildResult, compileDefaultRule } from "./build.ts";
 import {
   MarathonClient,

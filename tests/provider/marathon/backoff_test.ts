@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import FakeTimers from "@sinonjs/fake-timers";
-import { Backoff, sleep } from "../../../src/provider/marathon/backoff.ts";
+import { Backoff } from "../../../src/provider/marathon/backoff.ts";
 
 Deno.test("Backoff grows exponentially up to its cap; jitter takes up to half of each delay", () => {
   const noJitter = new Backoff({ initialMs: 100, maxMs: 1_000, random: () => 0 });
@@ -50,28 +49,4 @@ Deno.test("Backoff rejects settings out of range", () => {
     () => new Backoff({ initialMs: 1, maxMs: 5, jitter: 2 }),
     /'jitter' must be between 0 and 1/,
   );
-});
-
-Deno.test("sleep() resolves true after the delay, false at once when aborted", async () => {
-  const clock = FakeTimers.install({ toFake: ["setTimeout", "clearTimeout"] });
-  try {
-    let done: boolean | undefined;
-    sleep(1_000).then((v) => (done = v));
-    await clock.tickAsync(999);
-    assert.equal(done, undefined);
-    await clock.tickAsync(1);
-    assert.equal(done, true);
-
-    const abort = new AbortController();
-    let aborted: boolean | undefined;
-    sleep(1_000, abort.signal).then((v) => (aborted = v));
-    await clock.tickAsync(10);
-    abort.abort();
-    await clock.tickAsync(0);
-    assert.equal(aborted, false);
-    assert.equal(clock.countTimers(), 0, "its timer is cleared");
-    assert.equal(await sleep(5, abort.signal), false, "already aborted");
-  } finally {
-    clock.uninstall();
-  }
 });
