@@ -236,18 +236,30 @@ class AppBuilder {
     return this.#usable;
   }
 
-  #noServerMessage(kind: string, name: string): string {
+  /**
+   * Why a service has no server. Tasks that are not (yet) running or ready
+   * are a normal moment of every deploy and scale: `info`, not an error.
+   */
+  #noServer(kind: string, name: string): { message: string; severity: Diagnostic["severity"] } {
     const total = this.#app.tasks.length;
     const running = this.#app.tasks.filter((t) => t.state === "TASK_RUNNING").length;
     const usable = this.#tasks().length;
-    const counts = total === 0
-      ? "the app has no tasks"
+    const [counts, severity]: [string, Diagnostic["severity"]] = total === 0
+      ? ["the app has no tasks", "info"]
       : running === 0
-      ? `none of its ${total} task${total > 1 ? "s is" : "s are"} TASK_RUNNING`
+      ? [
+        total === 1 ? "its task is not TASK_RUNNING" : `none of its ${total} tasks is TASK_RUNNING`,
+        "info",
+      ]
       : usable === 0
-      ? `none of its ${running} running task${running > 1 ? "s is" : " is"} ready`
-      : `no running task has a usable address (see the task diagnostics)`;
-    return `no server for the ${kind} service ${name}: ${counts}`;
+      ? [
+        running === 1
+          ? "its running task is not ready"
+          : `none of its ${running} running tasks is ready`,
+        "info",
+      ]
+      : ["no running task has a usable address (see the task diagnostics)", "error"];
+    return { message: `no server for the ${kind} service ${name}: ${counts}`, severity };
   }
 
   /** Servers for one service; `undefined` when none (the app is then dropped). */
@@ -307,7 +319,8 @@ class AppBuilder {
         typeof template.scheme === "string" && template.scheme !== "" ? template.scheme : "http",
       );
       if (!servers) {
-        this.#skipApp(this.#noServerMessage(kind, serviceName));
+        const why = this.#noServer(kind, serviceName);
+        this.#skipApp(why.message, why.severity);
         return false;
       }
       setOwn(services, serviceName, { ...service, loadBalancer: { ...rest, servers } });
