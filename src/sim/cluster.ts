@@ -377,6 +377,12 @@ class Cluster implements SimCluster {
         if (!this.#closing) bus.publish("event_stream_detached", { remoteAddress });
       },
     });
+    if (this.#closing) {
+      // A client reconnecting mid-close: end its stream at once, or the
+      // members' shutdown() would wait on it forever.
+      stream.close();
+      return stream;
+    }
     this.#streams.add(stream);
     bus.publish("event_stream_attached", { remoteAddress });
     return stream;

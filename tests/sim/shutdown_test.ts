@@ -210,3 +210,26 @@ Deno.test("handleSignals: SIGINT kills every task and exits 130", async () => {
   assert.equal(status.code, 130);
   await waitGone(pids, 1000);
 });
+
+Deno.test("close() ends an event stream that a client opens while the cluster is closing", async () => {
+  const sim = await startCluster({ ...FAST, apps: [app("/a", { instances: 2 })] });
+  await sim.api.waitForRunning("/a");
+  const client = Deno.createHttpClient({});
+  try {
+    // A provider reconnecting in a loop: its next stream lands mid-close.
+    const closing = sim.close();
+    const late = await fetch(`${sim.leaderUrl}/v2/events`, {
+      headers: { accept: "text/event-stream" },
+      client,
+    }).catch(() => undefined);
+    const ended = late?.body ? late.body.pipeTo(new WritableStream()).catch(() => {}) : undefined;
+    const outcome = await Promise.race([
+      closing.then(() => "closed"),
+      new Promise((r) => setTimeout(() => r("hung"), 5_000)),
+    ]);
+    assert.equal(outcome, "closed", "close() must not wait on a stream opened while closing");
+    await ended;
+  } finally {
+    client.close();
+  }
+});
