@@ -223,10 +223,12 @@ Deno.test("close() ends an event stream that a client opens while the cluster is
       client,
     }).catch(() => undefined);
     const ended = late?.body ? late.body.pipeTo(new WritableStream()).catch(() => {}) : undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const outcome = await Promise.race([
       closing.then(() => "closed"),
-      new Promise((r) => setTimeout(() => r("hung"), 5_000)),
+      new Promise((r) => timer = setTimeout(() => r("hung"), 5_000)),
     ]);
+    clearTimeout(timer);
     assert.equal(outcome, "closed", "close() must not wait on a stream opened while closing");
     await ended;
   } finally {
