@@ -5,8 +5,10 @@
  *
  * @module
  */
-import type { PluginContext } from "../../src/plugin/plugin.ts";
+import type { MiddlewareHandler } from "hono";
+import type { PluginContext, PluginDefinition } from "../../src/plugin/plugin.ts";
 import { silentLogger } from "../../src/log/logger.ts";
+import { MiddlewareRegistry } from "../../src/middleware/registry.ts";
 
 /** A test context plus the controller behind its `signal`. */
 export interface TestContext extends PluginContext {
@@ -26,4 +28,19 @@ export function testContext(overrides: Partial<PluginContext> = {}): TestContext
     ...overrides,
     dispose: () => controller.abort(),
   };
+}
+
+/**
+ * Creates `plugin`'s middleware from raw options, resolved through a
+ * registry exactly as a configuration entry `{ <name>: raw }` would be.
+ * @throws {Error} With the registry's message if the options are invalid.
+ */
+export async function createFromRaw<C>(
+  plugin: PluginDefinition<C>,
+  raw: unknown,
+  ctx: PluginContext = testContext(),
+): Promise<MiddlewareHandler> {
+  const resolved = new MiddlewareRegistry().register(plugin).resolve({ [plugin.name]: raw });
+  if (!resolved.ok) throw new Error(resolved.error);
+  return await plugin.create(resolved.options as C, ctx);
 }

@@ -3,12 +3,9 @@ import zlib from "node:zlib";
 import { Hono } from "hono";
 import type { Handler, MiddlewareHandler } from "hono";
 import { MiddlewareRegistry } from "../../src/middleware/registry.ts";
-import plugin, {
-  type CompressConfig,
-  negotiateEncoding,
-} from "../../src/middleware/compress/mod.ts";
+import plugin, { negotiateEncoding } from "../../src/middleware/compress/mod.ts";
 import type { Encoding } from "../../src/middleware/compress/_encoders.ts";
-import { testContext } from "./_ctx.ts";
+import { createFromRaw } from "./_ctx.ts";
 
 function resolve(raw: unknown) {
   return new MiddlewareRegistry().register(plugin).resolve({ compress: raw });
@@ -22,9 +19,7 @@ function app(mw: MiddlewareHandler, handler: Handler): Hono {
 }
 
 async function build(raw: unknown, handler: Handler): Promise<Hono> {
-  const resolved = resolve(raw);
-  assert.ok(resolved.ok, resolved.ok ? "" : resolved.error);
-  return app(await plugin.create(resolved.options as CompressConfig, testContext()), handler);
+  return app(await createFromRaw(plugin, raw), handler);
 }
 
 const BIG = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(60); // 3420 bytes

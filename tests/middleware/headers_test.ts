@@ -5,7 +5,7 @@ import { pacerEnv } from "../../src/plugin/mod.ts";
 import { memoryLogger } from "../../src/log/logger.ts";
 import { MiddlewareRegistry } from "../../src/middleware/registry.ts";
 import plugin, { type HeadersConfig } from "../../src/middleware/headers/mod.ts";
-import { testContext } from "./_ctx.ts";
+import { createFromRaw, testContext } from "./_ctx.ts";
 
 function resolve(raw: unknown) {
   return new MiddlewareRegistry().register(plugin).resolve({ headers: raw });
@@ -26,9 +26,7 @@ function app(mw: MiddlewareHandler, handler: Handler = echo): Hono {
 }
 
 async function build(raw: unknown, handler?: Handler): Promise<Hono> {
-  const resolved = resolve(raw);
-  assert.ok(resolved.ok, resolved.ok ? "" : resolved.error);
-  return app(await plugin.create(resolved.options as HeadersConfig, testContext()), handler);
+  return app(await createFromRaw(plugin, raw), handler);
 }
 
 /** Response headers, minus the ones the final handler's body brings. */

@@ -4,7 +4,7 @@ import type { MiddlewareHandler } from "hono";
 import { pacerEnv } from "../../src/plugin/mod.ts";
 import { MiddlewareRegistry } from "../../src/middleware/registry.ts";
 import plugin, { type RedirectRegexConfig } from "../../src/middleware/redirect_regex/mod.ts";
-import { testContext } from "./_ctx.ts";
+import { createFromRaw } from "./_ctx.ts";
 
 function resolve(raw: unknown) {
   return new MiddlewareRegistry().register(plugin).resolve({ redirectRegex: raw });
@@ -18,9 +18,7 @@ function app(mw: MiddlewareHandler): Hono {
 }
 
 async function build(raw: unknown): Promise<Hono> {
-  const resolved = resolve(raw);
-  assert.ok(resolved.ok, resolved.ok ? "" : resolved.error);
-  return app(await plugin.create(resolved.options as RedirectRegexConfig, testContext()));
+  return app(await createFromRaw(plugin, raw));
 }
 
 function send(

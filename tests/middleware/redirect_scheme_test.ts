@@ -4,7 +4,7 @@ import type { MiddlewareHandler } from "hono";
 import { pacerEnv } from "../../src/plugin/mod.ts";
 import { MiddlewareRegistry } from "../../src/middleware/registry.ts";
 import plugin, { type RedirectSchemeConfig } from "../../src/middleware/redirect_scheme/mod.ts";
-import { testContext } from "./_ctx.ts";
+import { createFromRaw } from "./_ctx.ts";
 
 function resolve(raw: unknown) {
   return new MiddlewareRegistry().register(plugin).resolve({ redirectScheme: raw });
@@ -27,9 +27,7 @@ function app(mw: MiddlewareHandler, trusted = true): Hono {
 }
 
 async function build(raw: unknown, trusted = true): Promise<Hono> {
-  const resolved = resolve(raw);
-  assert.ok(resolved.ok, resolved.ok ? "" : resolved.error);
-  return app(await plugin.create(resolved.options as RedirectSchemeConfig, testContext()), trusted);
+  return app(await createFromRaw(plugin, raw), trusted);
 }
 
 /** Sends `url` as a server would receive it: Host header from the authority. */

@@ -2,10 +2,8 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import { MiddlewareRegistry } from "../../src/middleware/registry.ts";
-import plugin, {
-  type ReplacePathRegexConfig,
-} from "../../src/middleware/replace_path_regex/mod.ts";
-import { testContext } from "./_ctx.ts";
+import plugin from "../../src/middleware/replace_path_regex/mod.ts";
+import { createFromRaw } from "./_ctx.ts";
 
 function resolve(raw: unknown) {
   return new MiddlewareRegistry().register(plugin).resolve({ replacePathRegex: raw });
@@ -23,9 +21,7 @@ function echo(mw: MiddlewareHandler): Hono {
 }
 
 async function build(raw: unknown): Promise<Hono> {
-  const resolved = resolve(raw);
-  assert.ok(resolved.ok, resolved.ok ? "" : resolved.error);
-  return echo(await plugin.create(resolved.options as ReplacePathRegexConfig, testContext()));
+  return echo(await createFromRaw(plugin, raw));
 }
 
 // Traefik's pkg/middlewares/replacepathregex/replace_path_regex_test.go, plus

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import { MiddlewareRegistry } from "../../src/middleware/registry.ts";
 import plugin, { type ReplacePathConfig } from "../../src/middleware/replace_path/mod.ts";
-import { testContext } from "./_ctx.ts";
+import { createFromRaw } from "./_ctx.ts";
 
 function resolve(raw: unknown) {
   return new MiddlewareRegistry().register(plugin).resolve({ replacePath: raw });
@@ -25,9 +25,7 @@ function echo(mw: MiddlewareHandler): Hono {
 }
 
 async function build(raw: unknown): Promise<Hono> {
-  const resolved = resolve(raw);
-  assert.ok(resolved.ok, resolved.ok ? "" : resolved.error);
-  return echo(await plugin.create(resolved.options as ReplacePathConfig, testContext()));
+  return echo(await createFromRaw(plugin, raw));
 }
 
 // Traefik's pkg/middlewares/replacepath/replace_path_test.go.

@@ -2,10 +2,8 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import { MiddlewareRegistry } from "../../src/middleware/registry.ts";
-import plugin, {
-  type StripPrefixRegexConfig,
-} from "../../src/middleware/strip_prefix_regex/mod.ts";
-import { testContext } from "./_ctx.ts";
+import plugin from "../../src/middleware/strip_prefix_regex/mod.ts";
+import { createFromRaw } from "./_ctx.ts";
 
 function resolve(raw: unknown) {
   return new MiddlewareRegistry().register(plugin).resolve({ stripPrefixRegex: raw });
@@ -23,9 +21,7 @@ function echo(mw: MiddlewareHandler): Hono {
 }
 
 async function build(raw: unknown): Promise<Hono> {
-  const resolved = resolve(raw);
-  assert.ok(resolved.ok, resolved.ok ? "" : resolved.error);
-  return echo(await plugin.create(resolved.options as StripPrefixRegexConfig, testContext()));
+  return echo(await createFromRaw(plugin, raw));
 }
 
 // Traefik's pkg/middlewares/stripprefixregex/strip_prefix_regex_test.go
