@@ -15,15 +15,17 @@ export interface HealthGatePolicy {
   admit(server: UpstreamServer, now: number): boolean;
   /**
    * Records the outcome of a forwarded request (passive health).
-   * @param canEject `false` when `server` is the last one the service could
-   *   route to: a failure is then counted but never ejects it.
+   * @param canEject Asked only after a failure: `false` when `server` is the
+   *   last one the service could route to, so the failure is counted but
+   *   never ejects it (a scan of the service's servers, kept off the
+   *   success path).
    */
   observe(
     server: UpstreamServer,
     response: Response,
     passive: PassiveHealthCheckConfig,
     now: number,
-    canEject?: boolean,
+    canEject?: () => boolean,
   ): void;
   /** Fraction (0-1) of routable servers under which all servers are used (Envoy's panic mode); 0 = off. */
   readonly panicThreshold: number;

@@ -174,7 +174,7 @@ export class LoadBalancerService implements ServiceNode {
     const gate = c.get("healthGate");
     if (gate) {
       const now = Date.now();
-      gate.observe(server, response, this.#passive, now, this.#othersRoutable(server, now));
+      gate.observe(server, response, this.#passive, now, () => this.#othersRoutable(server, now));
     }
     if (setCookie) response.headers.append("set-cookie", setCookie);
     if (release) response = releaseWhenDelivered(c, response, release);

@@ -55,13 +55,13 @@ export function healthGatePolicy(
   return {
     panicThreshold: config.panicThreshold,
     admit: (server, now) => server.health.routable(now),
-    observe(server, response, passive, now, canEject = true) {
+    observe(server, response, passive, now, canEject) {
       const failure = failureOf(response);
       const failed = failure
         ? SERVER_FAULTS.has(failure.kind)
         : passive.on5xx && response.status >= 500;
       const before = server.health.ejectedUntil;
-      server.health.recordOutcome(failed, now, passive, canEject);
+      server.health.recordOutcome(failed, now, passive, !failed || (canEject?.() ?? true));
       if (server.health.ejectedUntil !== before && server.health.ejectedUntil > now) {
         log.warn("Server ejected by passive health check", {
           service: server.service,
