@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import { pacerEnv } from "../../src/plugin/mod.ts";
 import { MiddlewareRegistry } from "../../src/middleware/registry.ts";
-import plugin, { type RedirectSchemeConfig } from "../../src/middleware/redirect_scheme/mod.ts";
+import plugin from "../../src/middleware/redirect_scheme/mod.ts";
 import { createFromRaw } from "./_ctx.ts";
 
 function resolve(raw: unknown) {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import { MiddlewareRegistry } from "../../src/middleware/registry.ts";
-import plugin, { type StripPrefixConfig } from "../../src/middleware/strip_prefix/mod.ts";
+import plugin from "../../src/middleware/strip_prefix/mod.ts";
 import { createFromRaw } from "./_ctx.ts";
 
 function resolve(raw: unknown) {
