@@ -35,6 +35,7 @@
  */
 import type { Context } from "hono";
 import { z } from "zod";
+import { editableResponse, hasEditableHeaders } from "../util/editable_response.ts";
 
 export { z };
 export type { Context, MiddlewareHandler, Next } from "hono";
@@ -90,19 +91,13 @@ export function rewriteRequest(
  * ```
  */
 export function editableHeaders(c: Context): Headers {
-  const headers = c.res.headers;
-  try {
-    // Probe with a name no one uses: Headers has no "is immutable" test.
-    headers.append("x-pacer-editable", "1");
-    headers.delete("x-pacer-editable");
-    return headers;
-  } catch {
-    const copy = new Response(c.res.body, c.res);
-    // Reset first: assigning over c.res makes Hono merge the old headers back.
-    c.res = undefined;
-    c.res = copy;
-    return copy.headers;
-  }
+  const res = c.res;
+  if (hasEditableHeaders(res)) return res.headers;
+  const copy = editableResponse(res);
+  // Reset first: assigning over c.res makes Hono merge the old headers back.
+  c.res = undefined;
+  c.res = copy;
+  return copy.headers;
 }
 
 /**

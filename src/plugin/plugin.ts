@@ -83,7 +83,7 @@ export interface PluginDefinition<C = unknown> {
  *
  * @example
  * ```ts
- * import { definePlugin, z } from "../../src/plugin/mod.ts";
+ * import { definePlugin, editableHeaders, z } from "../../src/plugin/mod.ts";
  *
  * export default definePlugin({
  *   name: "addHeader",
@@ -91,7 +91,7 @@ export interface PluginDefinition<C = unknown> {
  *   create({ name, value }) {
  *     return async function addHeader(c, next) {
  *       await next();
- *       c.res.headers.set(name, value);
+ *       editableHeaders(c).set(name, value);
  *     };
  *   },
  * });

@@ -14,6 +14,7 @@
  */
 import type { Logger } from "../log/logger.ts";
 import { UPSTREAM_ERROR_HEADER, withoutForwardedHeaders } from "../service/forward.ts";
+import { editableResponse } from "../util/editable_response.ts";
 import type { Arrival } from "./generation.ts";
 
 /** What an entrypoint needs to listen and behave. */
@@ -180,17 +181,10 @@ export class EntryPoint {
   #finish(response: Response): Response {
     const internal = response.status >= 499 && response.headers.has(UPSTREAM_ERROR_HEADER);
     if (!internal && !this.#stopping) return response;
-    try {
-      if (internal) response.headers.delete(UPSTREAM_ERROR_HEADER);
-      if (this.#stopping) response.headers.set("connection", "close");
-      return response;
-    } catch {
-      // Immutable headers (Response.redirect): copy once.
-      const copy = new Response(response.body, response);
-      if (internal) copy.headers.delete(UPSTREAM_ERROR_HEADER);
-      if (this.#stopping) copy.headers.set("connection", "close");
-      return copy;
-    }
+    const out = editableResponse(response);
+    if (internal) out.headers.delete(UPSTREAM_ERROR_HEADER);
+    if (this.#stopping) out.headers.set("connection", "close");
+    return out;
   }
 
   /**

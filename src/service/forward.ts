@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { ClientWatch } from "./client_watch.ts";
 import type { UpstreamServer } from "./server.ts";
 
 /** Why Pacer answered instead of the upstream. */
@@ -104,6 +105,7 @@ const HOP_BY_HOP = [
   "transfer-encoding",
   "upgrade",
 ];
+const HOP_BY_HOP_SET = new Set(HOP_BY_HOP);
 
 const FORWARDED_HEADERS = [
   "x-forwarded-for",
@@ -181,32 +183,81 @@ export function upstreamUrl(
   return server.url.origin + base + pq;
 }
 
-/** Builds the headers sent upstream. Exported for tests. */
+/** The header names a `Connection` value lists (they are hop-by-hop too), lower case. */
+function connectionTokens(connection: string | null): string[] {
+  if (!connection) return [];
+  return connection.split(",").map((name) => name.trim().toLowerCase()).filter(Boolean);
+}
+
+/**
+ * Builds the headers sent upstream, as name/value pairs: one pass over the
+ * request's headers, no `Headers` copy (each copy validates every header
+ * again, a large share of a small request's CPU).
+ */
 export function upstreamHeaders(
   request: Request,
   client: ClientFacts,
   options: ForwardOptions,
   serverHost: string,
   websocket = false,
-): Headers {
+): [string, string][] {
   // Untrusted X-Forwarded-* were removed at the entrypoint (withoutForwardedHeaders).
-  const headers = new Headers(request.headers);
-  stripHopByHop(headers);
-  const host = request.headers.get("host") ?? hostOf(request.url);
-  const priorFor = headers.get("x-forwarded-for");
-  if (client.ip) headers.set("x-forwarded-for", priorFor ? `${priorFor}, ${client.ip}` : client.ip);
-  if (!headers.has("x-forwarded-proto")) {
-    headers.set(
+  const incoming = request.headers;
+  const listed = connectionTokens(incoming.get("connection"));
+  const out: [string, string][] = [];
+  let host: string | undefined;
+  let priorFor: string | undefined;
+  let proto = false, forwardedHost = false, port = false, realIp = false;
+  for (const pair of incoming) {
+    const name = pair[0];
+    if (name === "host") {
+      host = pair[1];
+      continue;
+    }
+    if (HOP_BY_HOP_SET.has(name) || (listed.length > 0 && listed.includes(name))) continue;
+    if (websocket && name.startsWith("sec-websocket-")) continue;
+    switch (name) {
+      case "x-forwarded-for":
+        priorFor = pair[1];
+        continue;
+      case "x-forwarded-server":
+        continue;
+      case "x-forwarded-proto":
+        proto = true;
+        break;
+      case "x-forwarded-host":
+        forwardedHost = true;
+        break;
+      case "x-forwarded-port":
+        port = true;
+        break;
+      case "x-real-ip":
+        realIp = true;
+        break;
+    }
+    out.push(pair);
+  }
+  host ??= hostOf(request.url);
+  if (client.ip) out.push(["x-forwarded-for", priorFor ? `${priorFor}, ${client.ip}` : client.ip]);
+  else if (priorFor !== undefined) out.push(["x-forwarded-for", priorFor]);
+  if (!proto) {
+    out.push([
       "x-forwarded-proto",
       websocket ? (client.tls ? "wss" : "ws") : (client.tls ? "https" : "http"),
-    );
+    ]);
   }
-  if (!headers.has("x-forwarded-host")) headers.set("x-forwarded-host", host);
-  if (!headers.has("x-forwarded-port")) headers.set("x-forwarded-port", portOf(host, client.tls));
-  headers.set("x-forwarded-server", options.serverName);
-  if (!headers.has("x-real-ip") && client.ip) headers.set("x-real-ip", client.ip);
-  headers.set("host", options.passHostHeader ? host : serverHost);
-  return headers;
+  if (!forwardedHost) out.push(["x-forwarded-host", host]);
+  if (!port) out.push(["x-forwarded-port", portOf(host, client.tls)]);
+  out.push(["x-forwarded-server", options.serverName]);
+  if (!realIp && client.ip) out.push(["x-real-ip", client.ip]);
+  out.push(["host", options.passHostHeader ? host : serverHost]);
+  return out;
+}
+
+/** Whether a response carries a hop-by-hop header that must not reach the client. */
+function hasHopByHop(headers: Headers): boolean {
+  for (const name of HOP_BY_HOP) if (headers.has(name)) return true;
+  return false;
 }
 
 function errorText(error: unknown): string {
@@ -235,6 +286,21 @@ function classify(error: unknown): "connect" | "reset" {
 /** Statuses whose responses must not carry a body. */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
+/** What the caller knows about the request beyond the request itself. */
+export interface ForwardCall {
+  /** The request `Deno.serve` gave (the only one a WebSocket upgrade accepts). */
+  readonly upgradeFrom?: Request | undefined;
+  /**
+   * Settles when the response has been delivered to the client (the
+   * entrypoint's `completed`). Until then a forgotten server cuts the
+   * response body too; without it, only the wait for response headers.
+   */
+  readonly delivered?: Promise<void> | undefined;
+}
+
+/** Shared by every forward: see `client_watch.ts`. */
+const clientWatch = new ClientWatch();
+
 /**
  * Sends `request` to `server` and returns the upstream's response (streaming),
  * or a 502/504 failure response. Never throws.
@@ -244,36 +310,38 @@ export async function forward(
   server: UpstreamServer,
   client: ClientFacts,
   options: ForwardOptions,
-  upgradeFrom: Request = request,
+  call: ForwardCall = {},
 ): Promise<Response> {
   if (server.signal.aborted) {
     // Forgotten (drain timeout, or Pacer stopping): never open a new connection to it.
     return failureResponse(502, "Bad Gateway", { kind: "drained", server });
   }
   if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
-    return await forwardWebSocket(request, server, client, options, upgradeFrom);
+    return await forwardWebSocket(request, server, client, options, call.upgradeFrom ?? request);
   }
   const headers = upstreamHeaders(request, client, options, server.url.host);
+  // One controller per request, aborted by whichever comes first: the client
+  // going away, the response header timeout, or the server being forgotten.
+  const controller = new AbortController();
+  let abortedBy: "client" | "timeout" | undefined;
+  const untrack = server.track(controller);
+  const unwatch = clientWatch.watch(request, () => {
+    abortedBy ??= "client";
+    controller.abort(new Error("client went away"));
+  });
   const timeoutMs = server.transport.headerTimeoutMs;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let timedOut = false;
-  let signal: AbortSignal;
-  if (timeoutMs > 0) {
-    const timeout = new AbortController();
-    timer = setTimeout(() => {
-      timedOut = true;
-      timeout.abort(new Error("response header timeout"));
-    }, timeoutMs);
-    signal = AbortSignal.any([request.signal, server.signal, timeout.signal]);
-  } else {
-    signal = AbortSignal.any([request.signal, server.signal]);
-  }
+  const timer = timeoutMs > 0
+    ? setTimeout(() => {
+      abortedBy ??= "timeout";
+      controller.abort(new Error("response header timeout"));
+    }, timeoutMs)
+    : undefined;
   const method = request.method;
   const init: RequestInit & { client: Deno.HttpClient } = {
     method,
     headers,
     redirect: "manual",
-    signal,
+    signal: controller.signal,
     client: server.client,
   };
   if (request.body && method !== "GET" && method !== "HEAD") {
@@ -285,10 +353,12 @@ export async function forward(
     upstream = await fetch(upstreamUrl(server, request.url, options.preservePath), init);
   } catch (error) {
     if (timer !== undefined) clearTimeout(timer);
-    if (request.signal.aborted) {
+    unwatch();
+    untrack();
+    if (abortedBy === "client" || request.signal.aborted) {
       return failureResponse(499, "Client Closed Request", { kind: "client-gone", server, error });
     }
-    if (timedOut) {
+    if (abortedBy === "timeout") {
       return failureResponse(504, "Gateway Timeout", { kind: "timeout", server, error });
     }
     if (server.signal.aborted) {
@@ -297,9 +367,17 @@ export async function forward(
     return failureResponse(502, "Bad Gateway", { kind: classify(error), server, error });
   }
   if (timer !== undefined) clearTimeout(timer);
+  unwatch();
+  if (call.delivered) call.delivered.then(untrack, untrack);
+  else untrack();
+  const nullBody = NULL_BODY.has(upstream.status) && upstream.body !== null;
+  // Handed on as is (immutable headers: see src/util/editable_response.ts)
+  // unless something must be stripped.
+  if (!nullBody && !hasHopByHop(upstream.headers)) return upstream;
   const responseHeaders = new Headers(upstream.headers);
   stripHopByHop(responseHeaders);
-  return new Response(NULL_BODY.has(upstream.status) ? null : upstream.body, {
+  if (nullBody) upstream.body!.cancel().catch(() => {});
+  return new Response(nullBody ? null : upstream.body, {
     status: upstream.status,
     statusText: upstream.statusText,
     headers: responseHeaders,
@@ -321,9 +399,6 @@ async function forwardWebSocket(
   upgradeFrom: Request,
 ): Promise<Response> {
   const headers = upstreamHeaders(request, client, options, server.url.host, true);
-  for (const name of [...headers.keys()]) {
-    if (name.startsWith("sec-websocket-")) headers.delete(name);
-  }
   const protocols = request.headers.get("sec-websocket-protocol")
     ?.split(",").map((p) => p.trim()).filter(Boolean) ?? [];
   const target = upstreamUrl(server, request.url, options.preservePath)

@@ -25,6 +25,7 @@ import {
   stickyValue,
 } from "./sticky.ts";
 import type { PacerEnv } from "../server/env.ts";
+import { editableResponse } from "../util/editable_response.ts";
 
 /** Anything a router can forward to. */
 export interface ServiceNode {
@@ -164,19 +165,19 @@ export class LoadBalancerService implements ServiceNode {
     c.get("retryAttempt")?.tried.add(server);
     const drain = c.get("drain");
     const release = drain?.begin(server);
-    let response = await forward(
-      c.req.raw,
-      server,
-      clientFacts(c),
-      this.#forwardFor[index]!,
-      c.get("upgradeRequest"),
-    );
+    let response = await forward(c.req.raw, server, clientFacts(c), this.#forwardFor[index]!, {
+      upgradeFrom: c.get("upgradeRequest"),
+      delivered: (c.env as Partial<PacerEnv> | undefined)?.completed,
+    });
     const gate = c.get("healthGate");
     if (gate) {
       const now = Date.now();
       gate.observe(server, response, this.#passive, now, () => this.#othersRoutable(server, now));
     }
-    if (setCookie) response.headers.append("set-cookie", setCookie);
+    if (setCookie) {
+      response = editableResponse(response);
+      response.headers.append("set-cookie", setCookie);
+    }
     if (release) response = releaseWhenDelivered(c, response, release);
     return response;
   }
@@ -345,8 +346,9 @@ export class WeightedService implements ServiceNode {
     if (!this.#sticky) return child.handle(c);
     const cookie = setCookieHeader(this.#cookieName, this.#cookieValues[best]!, this.#sticky);
     return child.handle(c).then((res) => {
-      res.headers.append("set-cookie", cookie);
-      return res;
+      const editable = editableResponse(res);
+      editable.headers.append("set-cookie", cookie);
+      return editable;
     });
   }
 }

@@ -8,6 +8,7 @@ import {
 } from "../../src/service/forward.ts";
 import { UpstreamServer } from "../../src/service/server.ts";
 import { createTransport } from "../../src/service/transport.ts";
+import { editableResponse, hasEditableHeaders } from "../../src/util/editable_response.ts";
 import { closedPort, upstream } from "../_helpers/upstream.ts";
 
 const client = { ip: "10.1.2.3", tls: false, trusted: false };
@@ -200,4 +201,76 @@ Deno.test("forward() preserves the server URL path only with preservePath", asyn
     .body?.cancel();
   deepEqual(up.seen.map((s) => s.path), ["/x?q", "/base/x?q"]);
   server.dispose();
+});
+
+Deno.test("forward() hands on a response with nothing to strip as is; editableResponse() copies it when edited", async () => {
+  await using up = await upstream(
+    "plain",
+    () => new Response("plain", { headers: { "x-upstream": "1" } }),
+  );
+  const server = serverFor(up.url);
+  const res = await forward(new Request("http://a.test/"), server, client, options);
+  ok(!hasEditableHeaders(res), "the upstream's own response (fetch makes its headers immutable)");
+  const edited = editableResponse(res);
+  ok(edited !== res);
+  edited.headers.set("x-added", "yes");
+  equal(edited.headers.get("x-upstream"), "1");
+  equal(await edited.text(), "plain", "the copy carries the body stream");
+  equal(editableResponse(edited), edited, "an editable response is not copied again");
+  server.dispose();
+});
+
+Deno.test("forward() ignores Connection tokens that are not header names", async () => {
+  await using up = await upstream();
+  const server = serverFor(up.url);
+  const res = await forward(
+    new Request("http://a.test/", { headers: { connection: "close, not a header, X-Gone" } }),
+    server,
+    client,
+    options,
+  );
+  equal(res.status, 200);
+  await res.body?.cancel();
+  equal(up.seen[0]!.headers.get("x-gone"), null);
+  server.dispose();
+});
+
+Deno.test("forward() lets a forgotten server cut a body still streaming until delivery", async () => {
+  await using up = await upstream("endless", () =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode("tick\n"));
+        }, // and never closes
+      }),
+    ));
+  const server = serverFor(up.url);
+  let delivered!: () => void;
+  const res = await forward(new Request("http://a.test/"), server, client, options, {
+    delivered: new Promise<void>((r) => delivered = r),
+  });
+  const reader = res.body!.getReader();
+  equal(new TextDecoder().decode((await reader.read()).value), "tick\n");
+  server.dispose(); // drain timeout: the server is forgotten mid-stream
+  const cut = await Promise.race([
+    reader.read().then(() => "still open", () => "cut"),
+    new Promise((r) => setTimeout(() => r("still open"), 2000)),
+  ]);
+  await reader.cancel().catch(() => {}); // lets the upstream shut down either way
+  equal(cut, "cut");
+  delivered();
+});
+
+Deno.test("UpstreamServer.track() aborts running requests on dispose, and none that ended", () => {
+  const server = serverFor("http://127.0.0.1:9");
+  const running = new AbortController();
+  const ended = new AbortController();
+  server.track(running);
+  server.track(ended)();
+  server.dispose();
+  ok(running.signal.aborted);
+  ok(!ended.signal.aborted);
+  const late = new AbortController();
+  server.track(late);
+  ok(late.signal.aborted, "a forgotten server cuts a new request at once");
 });

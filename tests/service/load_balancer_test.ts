@@ -102,6 +102,21 @@ Deno.test("LoadBalancerService sticky cookie keeps a client on its server and re
   equal(away.setCookie?.split(";")[0], `lb=${stickyValue(away.server.rawUrl)}`);
 });
 
+Deno.test("LoadBalancerService adds its sticky cookie to the upstream's own response", async () => {
+  await using up = await upstream(
+    "sticky",
+    () => new Response("sticky", { headers: { "set-cookie": "app=1" } }),
+  );
+  const service = lb("s", [{ url: up.url }], { sticky: { cookie: { name: "lb" } } });
+  const res = await service.handle(ctx());
+  equal(await res.text(), "sticky");
+  const cookies = res.headers.getSetCookie();
+  equal(cookies.length, 2);
+  equal(cookies[0], "app=1", "the upstream's cookie is kept");
+  equal(cookies[1]!.split(";")[0], `lb=${stickyValue(service.servers()[0]!.rawUrl)}`);
+  service.servers()[0]!.dispose();
+});
+
 Deno.test("LoadBalancerService avoids servers the retry already tried, unless none is left", () => {
   const service = lb("s", [{ url: "http://a:1" }, { url: "http://b:1" }]);
   const [a, b] = service.servers();

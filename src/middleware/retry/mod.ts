@@ -157,10 +157,16 @@ async function bufferBody(
   return { body: null, replayable: false, stream: head.body };
 }
 
+/**
+ * The request for one attempt. One without a body is reused as is: nothing
+ * in it is consumed by sending it, and copying a Request costs more than
+ * the rest of the retry middleware.
+ */
 function attemptRequest(
   original: Request,
   body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | null,
 ): Request {
+  if (body === null && original.body === null) return original;
   const init: RequestInit & { duplex?: "half" } = {
     method: original.method,
     headers: original.headers,
@@ -229,11 +235,9 @@ export function retry(
       c.set("retryAttempt", { attempt, tried });
       const body = buffered.replayable ? buffered.body : (buffered.stream ?? null);
       const response = await downstream(c, attemptRequest(original, body));
-      if (attempt >= config.attempts || !buffered.replayable || original.signal.aborted) {
-        return response;
-      }
+      if (attempt >= config.attempts || !buffered.replayable) return response;
       const verdict = retryable(method, response, config.statusCodes);
-      if (!verdict.retry) return response;
+      if (!verdict.retry || original.signal.aborted) return response;
       if (!budget.tryRetry()) {
         log.warn("Retry budget spent: answering without retrying", {
           router: c.get("router"),
