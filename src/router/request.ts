@@ -29,7 +29,10 @@ export function requestFacts(request: Request, clientIP: string): RequestFacts {
     path: url.pathname,
     method: request.method,
     headers: request.headers,
-    query: url.searchParams,
+    // Parsed only if a Query matcher asks: most rules never look at it.
+    get query() {
+      return url.searchParams;
+    },
     clientIP,
   };
 }
