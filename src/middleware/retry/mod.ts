@@ -139,6 +139,9 @@ export class RetryBudget {
   }
 }
 
+/** A request without a body: replayable as is. */
+const NO_BODY = { body: null, replayable: true } as const;
+
 /** Reads a request body into memory if it fits in `limit`. */
 async function bufferBody(
   request: Request,
@@ -228,9 +231,11 @@ export function retry(
     if (original.headers.has("upgrade")) return await downstream(c, original);
     const method = original.method;
     const tried = new Set<UpstreamServer>();
-    const buffered = config.attempts > 1
+    const buffered = original.body === null
+      ? NO_BODY
+      : config.attempts > 1
       ? await bufferBody(original, config.maxRequestBodyBytes)
-      : { body: null, replayable: false, stream: original.body ?? undefined };
+      : { body: null, replayable: false, stream: original.body };
     for (let attempt = 1;; attempt++) {
       c.set("retryAttempt", { attempt, tried });
       const body = buffered.replayable ? buffered.body : (buffered.stream ?? null);
