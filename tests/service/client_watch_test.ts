@@ -1,5 +1,6 @@
 import { equal, ok } from "node:assert/strict";
 import { ClientWatch } from "../../src/service/client_watch.ts";
+import { within } from "../_helpers/within.ts";
 
 /**
  * A Deno.serve server whose handler watches its request until `hold`
@@ -29,10 +30,7 @@ Deno.test("ClientWatch calls onGone when a client leaves a request that waits", 
   const watch = new ClientWatch(10);
   const { conn, clientGone, release, server } = await watchedServer(watch);
   conn.close(); // leaves before the watch subscribed to request.signal
-  const outcome = await Promise.race([
-    clientGone.then(() => "gone"),
-    new Promise((r) => setTimeout(() => r("not noticed"), 2000)),
-  ]);
+  const outcome = await within(clientGone.then(() => "gone"), 2000, "not noticed");
   equal(outcome, "gone");
   release();
   await server.shutdown();

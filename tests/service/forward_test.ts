@@ -10,6 +10,7 @@ import { UpstreamServer } from "../../src/service/server.ts";
 import { createTransport } from "../../src/service/transport.ts";
 import { editableResponse, hasEditableHeaders } from "../../src/util/editable_response.ts";
 import { closedPort, upstream } from "../_helpers/upstream.ts";
+import { within } from "../_helpers/within.ts";
 
 const client = { ip: "10.1.2.3", tls: false, trusted: false };
 const options = { passHostHeader: true, serverName: "pacer-test" };
@@ -252,10 +253,7 @@ Deno.test("forward() lets a forgotten server cut a body still streaming until de
   const reader = res.body!.getReader();
   equal(new TextDecoder().decode((await reader.read()).value), "tick\n");
   server.dispose(); // drain timeout: the server is forgotten mid-stream
-  const cut = await Promise.race([
-    reader.read().then(() => "still open", () => "cut"),
-    new Promise((r) => setTimeout(() => r("still open"), 2000)),
-  ]);
+  const cut = await within(reader.read().then(() => "still open", () => "cut"), 2000, "still open");
   await reader.cancel().catch(() => {}); // lets the upstream shut down either way
   equal(cut, "cut");
   delivered();

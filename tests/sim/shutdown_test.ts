@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { demoApps, type SimCluster, simCommand, startCluster } from "../../src/sim/mod.ts";
 import { app, call, childPids, FAST, pidAlive } from "../_helpers/sim.ts";
+import { within } from "../_helpers/within.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = Record<string, any>;
@@ -223,12 +224,7 @@ Deno.test("close() ends an event stream that a client opens while the cluster is
       client,
     }).catch(() => undefined);
     const ended = late?.body ? late.body.pipeTo(new WritableStream()).catch(() => {}) : undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const outcome = await Promise.race([
-      closing.then(() => "closed"),
-      new Promise((r) => timer = setTimeout(() => r("hung"), 5_000)),
-    ]);
-    clearTimeout(timer);
+    const outcome = await within(closing.then(() => "closed"), 5_000, "hung");
     assert.equal(outcome, "closed", "close() must not wait on a stream opened while closing");
     await ended;
   } finally {
