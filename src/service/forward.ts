@@ -140,15 +140,15 @@ export function withoutForwardedHeaders(request: Request): Request {
 
 /** Removes hop-by-hop headers, including those named in `Connection`. */
 export function stripHopByHop(headers: Headers): void {
-  const connection = headers.get("connection");
-  if (connection) {
-    for (const name of connection.split(",")) {
-      const n = name.trim();
-      if (n) headers.delete(n);
-    }
+  for (const name of connectionTokens(headers.get("connection"))) {
+    // A token that is no header name names nothing to remove (and delete() would throw).
+    if (HEADER_NAME.test(name)) headers.delete(name);
   }
   for (const name of HOP_BY_HOP) headers.delete(name);
 }
+
+/** RFC 9110 token characters: what a header name may be made of. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 
 /** The path and query of a URL string, as received (no re-encoding). */
 function pathAndQuery(url: string): string {
