@@ -6,6 +6,17 @@ const root = new URL("../../", import.meta.url);
 const main = new URL("src/main.ts", root).pathname;
 const pluginApi = new URL("src/plugin/mod.ts", root).href;
 
+/** `deno run <permissions> src/main.ts <args>` with piped output and no colours. */
+function pacerRun(permissions: string[], args: string[], cwd?: string): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", ...permissions, main, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+    ...(cwd ? { cwd } : {}),
+  });
+}
+
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
@@ -61,20 +72,10 @@ log:
   format: json
 `,
     );
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-net",
-        "--allow-read",
-        "--allow-env",
-        main,
-        "--configFile",
-        config,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
-    }).spawn();
+    const child = pacerRun(["--allow-net", "--allow-read", "--allow-env"], [
+      "--configFile",
+      config,
+    ]).spawn();
     const stderr = new Response(child.stderr).text();
     const stdout = new Response(child.stdout).text();
     let body = "";
@@ -115,19 +116,7 @@ Deno.test("pacer run: an invalid static configuration stops start-up with every 
       config,
       "entryPoints:\n  web:\n    adress: ':80'\nlog:\n  level: LOUD\n",
     );
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-env",
-        main,
-        "--configFile",
-        config,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).output();
+    const out = await pacerRun(["--allow-read", "--allow-env"], ["--configFile", config]).output();
     equal(out.code, 1);
     const text = new TextDecoder().decode(out.stderr);
     ok(text.startsWith("Invalid static configuration:"), text);
@@ -139,19 +128,11 @@ Deno.test("pacer run: an invalid static configuration stops start-up with every 
 });
 
 Deno.test("pacer run: a missing permission is explained with the flag to add", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-env",
-      main,
-      "--entryPoints.web.address=127.0.0.1:0",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-    cwd: await Deno.makeTempDir(),
-  }).output();
+  const out = await pacerRun(
+    ["--allow-read", "--allow-env"],
+    ["--entryPoints.web.address=127.0.0.1:0"],
+    await Deno.makeTempDir(),
+  ).output();
   equal(out.code, 1);
   const text = new TextDecoder().decode(out.stderr);
   ok(/^Missing permission: .*--allow-net/.test(text), text);
