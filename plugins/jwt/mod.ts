@@ -31,7 +31,7 @@
  * @module
  */
 import { jwt as honoJwt } from "hono/jwt";
-import { definePlugin, rewriteRequest, z } from "../../src/plugin/mod.ts";
+import { copyHeaders, definePlugin, rewriteRequest, z } from "../../src/plugin/mod.ts";
 import type { MiddlewareHandler } from "../../src/plugin/mod.ts";
 
 /** Algorithms `hono/jwt` verifies. */
@@ -139,14 +139,14 @@ export function jwt(config: JwtConfig, options: JwtOptions = {}): MiddlewareHand
   return async function jwt(c, next) {
     // Before verifying: a rejected request must not carry forged headers either.
     if (claims.some(([, header]) => c.req.raw.headers.has(header))) {
-      const headers = new Headers(c.req.raw.headers);
+      const headers = copyHeaders(c.req.raw.headers);
       for (const [, header] of claims) headers.delete(header);
       rewriteRequest(c, { headers });
     }
     await verify(c, async () => {
       const payload = c.get("jwtPayload") as Record<string, unknown>;
       if (claims.length > 0 || config.stripToken) {
-        const out = new Headers(c.req.raw.headers);
+        const out = copyHeaders(c.req.raw.headers);
         for (const [claim, header] of claims) {
           const value = payload[claim];
           if (value !== undefined && value !== null) out.set(header, claimHeaderValue(value));

@@ -28,7 +28,14 @@
  *
  * @module
  */
-import { definePlugin, editableHeaders, regexp, rewriteRequest, z } from "../../src/plugin/mod.ts";
+import {
+  copyHeaders,
+  definePlugin,
+  editableHeaders,
+  regexp,
+  rewriteRequest,
+  z,
+} from "../../src/plugin/mod.ts";
 import type { MiddlewareHandler } from "../../src/plugin/mod.ts";
 
 declare module "hono" {
@@ -110,7 +117,7 @@ export function requestId(
     const id = trustIncoming && acceptable(incoming) ? incoming : generate();
     c.set("requestId", id);
     if (id !== incoming) {
-      const headers = new Headers(c.req.raw.headers);
+      const headers = copyHeaders(c.req.raw.headers);
       headers.set(headerName, id);
       rewriteRequest(c, { headers });
     }

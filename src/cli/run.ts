@@ -104,7 +104,8 @@ export async function pacerOptions(
       hostname: listenHost(address.host),
       port: address.port,
       ...(tls ? { tls } : {}),
-      isTrusted: insecure ? () => true : (ip) => isIP(ip) !== 0 && trusted.contains(ip),
+      // contains() first: with no trustedIPs it answers at once, and this runs per request.
+      isTrusted: insecure ? () => true : (ip) => trusted.contains(ip) && isIP(ip) !== 0,
       readTimeoutMs: ep.transport.respondingTimeouts.readTimeout,
       writeTimeoutMs: ep.transport.respondingTimeouts.writeTimeout,
       asDefault: ep.asDefault,

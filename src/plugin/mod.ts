@@ -36,6 +36,7 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import { editableResponse, hasEditableHeaders } from "../util/editable_response.ts";
+import { headerPairs } from "../util/headers.ts";
 
 export { z };
 export type { Context, MiddlewareHandler, Next } from "hono";
@@ -45,6 +46,7 @@ export type { Downstream, PluginContext, PluginDefinition, ServiceCall } from ".
 export { duration, parseDuration } from "../config/duration.ts";
 export type { Logger } from "../log/logger.ts";
 export { pacerEnv, remoteIP } from "../server/env.ts";
+export { copyHeaders, headerPairs } from "../util/headers.ts";
 export type { PacerEnv } from "../server/env.ts";
 
 /**
@@ -67,10 +69,19 @@ export function rewriteRequest(
 ): Request {
   const old = c.req.raw;
   const url = change.url === undefined ? old.url : String(change.url);
-  const init: RequestInit & { duplex?: "half" } = { duplex: "half" };
-  if (change.headers) init.headers = change.headers;
-  if (change.method) init.method = change.method;
-  const next = new Request(url, new Request(old, init));
+  // Headers as pairs: a Headers object as init is iterated quadratically
+  // (src/util/headers.ts). The signal keeps client-gone detection working.
+  const init: RequestInit & { duplex?: "half" } = {
+    method: change.method ?? old.method,
+    headers: headerPairs(change.headers ?? old.headers),
+    signal: old.signal,
+    redirect: old.redirect,
+  };
+  if (old.body !== null) {
+    init.body = old.body;
+    init.duplex = "half";
+  }
+  const next = new Request(url, init);
   c.req.raw = next;
   c.req.path = new URL(url).pathname;
   return next;

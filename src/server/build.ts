@@ -22,6 +22,7 @@ import { formatIssues } from "../config/issues.ts";
 import type { Logger } from "../log/logger.ts";
 import type { MiddlewareRegistry, RegisteredType } from "../middleware/registry.ts";
 import type { PluginContext, ServiceCall } from "../plugin/plugin.ts";
+import { copyHeaders, rewriteRequest } from "../plugin/mod.ts";
 import type { Diagnostic } from "../provider/provider.ts";
 import { compileRule, defaultPriority, type RouteEntry } from "../router/mod.ts";
 import {
@@ -609,9 +610,9 @@ function recursionGuardLink(router: string): ChainLink {
         if (c.req.raw.headers.get("x-traefik-router") === mark) {
           return c.text("Bad Request", 400);
         }
-        const headers = new Headers(c.req.raw.headers);
+        const headers = copyHeaders(c.req.raw.headers);
         headers.set("x-traefik-router", mark);
-        c.req.raw = new Request(c.req.raw, { headers, duplex: "half" } as RequestInit);
+        rewriteRequest(c, { headers });
         await next();
       }),
   };

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { copyHeaders, headerPairs } from "../util/headers.ts";
 import { ClientWatch } from "./client_watch.ts";
 import type { UpstreamServer } from "./server.ts";
 
@@ -120,6 +121,7 @@ const FORWARDED_HEADERS = [
   "x-forwarded-tls-client-cert-info",
   "x-real-ip",
 ];
+const FORWARDED_HEADER_SET = new Set(FORWARDED_HEADERS);
 
 /**
  * Removes the `X-Forwarded-*` and `X-Real-Ip` headers a client sent, for
@@ -128,13 +130,9 @@ const FORWARDED_HEADERS = [
  * (`X-Forwarded-Prefix`) survive. Returns `request` itself when it has none.
  */
 export function withoutForwardedHeaders(request: Request): Request {
-  let headers: Headers | undefined;
-  for (const name of FORWARDED_HEADERS) {
-    if (!request.headers.has(name)) continue;
-    headers ??= new Headers(request.headers);
-    headers.delete(name);
-  }
-  if (!headers) return request;
+  // has() per name: cheaper than reading every header when there are none.
+  if (!FORWARDED_HEADERS.some((name) => request.headers.has(name))) return request;
+  const headers = headerPairs(request.headers).filter(([name]) => !FORWARDED_HEADER_SET.has(name));
   return new Request(request, { headers, duplex: "half" } as RequestInit);
 }
 
@@ -208,7 +206,7 @@ export function upstreamHeaders(
   let host: string | undefined;
   let priorFor: string | undefined;
   let proto = false, forwardedHost = false, port = false, realIp = false;
-  for (const pair of incoming) {
+  for (const pair of headerPairs(incoming)) {
     const name = pair[0];
     if (name === "host") {
       host = pair[1];
@@ -374,7 +372,7 @@ export async function forward(
   // Handed on as is (immutable headers: see src/util/editable_response.ts)
   // unless something must be stripped.
   if (!nullBody && !hasHopByHop(upstream.headers)) return upstream;
-  const responseHeaders = new Headers(upstream.headers);
+  const responseHeaders = copyHeaders(upstream.headers);
   stripHopByHop(responseHeaders);
   if (nullBody) upstream.body!.cancel().catch(() => {});
   return new Response(nullBody ? null : upstream.body, {

@@ -17,6 +17,7 @@ import type { Endpoint } from "./networking.ts";
 import { renderAppInfo, renderDeployment, resolveEmbeds, taskHealthy } from "./render.ts";
 import type { LaunchedTask } from "./scheduler.ts";
 import { isoTime } from "./ids.ts";
+import { copyHeaders, headerPairs } from "../util/headers.ts";
 
 /** Options of {@linkcode startCluster}. Durations are milliseconds unless named otherwise. */
 export interface SimOptions {
@@ -389,7 +390,7 @@ class Cluster implements SimCluster {
   }
 
   async #forward(req: Request, url: string, myHostPort: string): Promise<Response> {
-    const headers = new Headers(req.headers);
+    const headers = copyHeaders(req.headers);
     for (const h of ["host", "connection", "content-length", "keep-alive"]) headers.delete(h);
     const via = req.headers.get("x-marathon-via");
     headers.set("X-Marathon-Via", via ? `${via}, 1.1 ${myHostPort}` : `1.1 ${myHostPort}`);
@@ -398,12 +399,12 @@ class Cluster implements SimCluster {
       : await req.arrayBuffer();
     const res = await fetch(url, {
       method: req.method,
-      headers,
+      headers: headerPairs(headers),
       ...(body !== undefined ? { body } : {}),
       redirect: "manual",
       ...(this.#proxyClient ? { client: this.#proxyClient } : {}),
     });
-    const out = new Headers(res.headers);
+    const out = copyHeaders(res.headers);
     for (const h of ["connection", "keep-alive", "transfer-encoding", "content-length"]) {
       out.delete(h);
     }

@@ -34,7 +34,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { createHash } from "node:crypto";
-import { definePlugin, rewriteRequest, z } from "../../plugin/mod.ts";
+import { copyHeaders, definePlugin, rewriteRequest, z } from "../../plugin/mod.ts";
 import type { Logger } from "../../log/logger.ts";
 import { checkPassword, hashKind } from "./_htpasswd.ts";
 
@@ -227,7 +227,7 @@ export function basicAuth(
     const user = credentials[0];
     c.set("clientUsername", user);
     if (rewrites) {
-      const headers = new Headers(c.req.raw.headers);
+      const headers = copyHeaders(c.req.raw.headers);
       if (config.headerField !== undefined) headers.set(config.headerField, user);
       if (config.removeHeader) headers.delete("authorization");
       rewriteRequest(c, { headers });

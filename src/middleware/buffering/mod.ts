@@ -27,7 +27,14 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { definePlugin, type Downstream, type Logger, z } from "../../plugin/mod.ts";
+import {
+  copyHeaders,
+  definePlugin,
+  type Downstream,
+  headerPairs,
+  type Logger,
+  z,
+} from "../../plugin/mod.ts";
 import { replaceResponse, textResponse } from "../_http.ts";
 import { parseRetryExpression, type RetryPredicate } from "./_retry_expression.ts";
 import { BodyTooLargeError, bufferBody, type BufferedBody } from "./_spool.ts";
@@ -104,7 +111,7 @@ export function buffering(
   const replayable = (original: Request, body: BufferedBody): Request => {
     const init: RequestInit & { duplex?: "half" } = {
       method: original.method,
-      headers: original.headers,
+      headers: headerPairs(original.headers),
       signal: original.signal,
       redirect: original.redirect,
     };
@@ -165,7 +172,7 @@ export function buffering(
         }
         throw error;
       }
-      const headers = new Headers(res.headers);
+      const headers = copyHeaders(res.headers);
       if (res.body !== null) headers.set("content-length", String(responseBody.size));
       replaceResponse(
         c,

@@ -26,7 +26,7 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { definePlugin, type Logger, type ServiceCall, z } from "../../plugin/mod.ts";
+import { definePlugin, headerPairs, type Logger, type ServiceCall, z } from "../../plugin/mod.ts";
 import { replaceResponse, statusText, textResponse } from "../_http.ts";
 
 const NULL_BODY = new Set([204, 205, 304]);
@@ -172,7 +172,7 @@ export function errors(config: ErrorsConfig, options: ErrorsOptions): Middleware
         c,
         new Request(origin + (path || "/"), {
           method: "GET",
-          headers: c.req.raw.headers,
+          headers: headerPairs(c.req.raw.headers),
           signal: c.req.raw.signal,
         }),
       );

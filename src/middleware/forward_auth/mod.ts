@@ -63,7 +63,14 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { definePlugin, remoteIP, rewriteRequest, z } from "../../plugin/mod.ts";
+import {
+  copyHeaders,
+  definePlugin,
+  headerPairs,
+  remoteIP,
+  rewriteRequest,
+  z,
+} from "../../plugin/mod.ts";
 import type { PacerEnv } from "../../plugin/mod.ts";
 import type { Logger } from "../../log/logger.ts";
 import { compileGoRegexp, goRegexpError } from "../../go/regexp.ts";
@@ -223,19 +230,19 @@ function empty(status: number): Response {
 /** The auth request's headers (Traefik's `writeHeader`). */
 function authRequestHeaders(c: Context, config: ForwardAuthConfig, url: URL): Headers {
   const incoming = c.req.raw.headers;
-  const out = new Headers(incoming);
+  const out = copyHeaders(incoming);
   const listed = (incoming.get("connection") ?? "").split(",").map((h) => h.trim()).filter(Boolean);
   for (const h of [...HOP_BY_HOP, ...listed, "host", "content-length"]) out.delete(h);
   if (config.authRequestHeaders.length > 0) {
     const keep = new Set(config.authRequestHeaders.map((h) => h.toLowerCase()));
-    for (const name of [...out.keys()]) if (!keep.has(name)) out.delete(name);
+    for (const [name] of headerPairs(out)) if (!keep.has(name)) out.delete(name);
   }
   // Traefik's entrypoint drops X-Forwarded-* from untrusted peers before any
   // middleware runs; Pacer's forwarder does it only at the end, so do it here.
   const client = (c.var as Record<string, unknown>).client as { trusted?: boolean } | undefined;
   const peerTrusted = client?.trusted ?? true;
   if (!peerTrusted) {
-    for (const name of [...out.keys()]) {
+    for (const [name] of headerPairs(out)) {
       if (name.startsWith("x-forwarded-") || name === "x-real-ip") out.delete(name);
     }
   }
@@ -314,7 +321,7 @@ export function forwardAuth(
     const clientGone = c.req.raw.signal;
     const init: RequestInit & { client?: Deno.HttpClient } = {
       method,
-      headers,
+      headers: headerPairs(headers),
       redirect: "manual",
       signal: AbortSignal.any([clientGone, timeout.signal]),
     };
@@ -339,7 +346,7 @@ export function forwardAuth(
 
   function refusal(res: Response, body: Bytes): Response {
     const headers = new Headers();
-    for (const [name, value] of res.headers) {
+    for (const [name, value] of headerPairs(res.headers)) {
       if (name === "set-cookie" || name === "content-length" || HOP_BY_HOP.includes(name)) continue;
       headers.append(name, value);
     }
@@ -372,7 +379,7 @@ export function forwardAuth(
       const old = c.req.raw;
       c.req.raw = new Request(old.url, {
         method: old.method,
-        headers: old.headers,
+        headers: headerPairs(old.headers),
         body: old.method === "GET" || old.method === "HEAD" ? null : body,
         signal: old.signal,
         redirect: old.redirect,
@@ -401,7 +408,7 @@ export function forwardAuth(
     if (res.status < 200 || res.status >= 300) return refusal(res, answer.body);
 
     if (copied.length > 0 || regex) {
-      const headers = new Headers(c.req.raw.headers);
+      const headers = copyHeaders(c.req.raw.headers);
       for (const name of copied) {
         headers.delete(name);
         if (name === "set-cookie") {
@@ -412,10 +419,10 @@ export function forwardAuth(
         }
       }
       if (regex) {
-        for (const name of [...headers.keys()]) {
+        for (const [name] of headerPairs(headers)) {
           if (regex.test(canonical(name))) headers.delete(name);
         }
-        for (const [name, value] of res.headers) {
+        for (const [name, value] of headerPairs(res.headers)) {
           if (regex.test(canonical(name))) headers.append(name, value);
         }
       }
@@ -425,7 +432,7 @@ export function forwardAuth(
     const cookies = authCookies.size > 0 ? res.headers.getSetCookie() : [];
     await next();
     if (cookies.length === 0 || c.res.status === 101) return;
-    const headers = new Headers(c.res.headers);
+    const headers = copyHeaders(c.res.headers);
     headers.delete("set-cookie");
     for (const cookie of c.res.headers.getSetCookie()) {
       if (!authCookies.has(cookieName(cookie))) headers.append("set-cookie", cookie);

@@ -41,7 +41,7 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { definePlugin, type Logger, rewriteRequest, z } from "../../plugin/mod.ts";
+import { copyHeaders, definePlugin, type Logger, rewriteRequest, z } from "../../plugin/mod.ts";
 import { compileGoRegexp, goRegexpError } from "../../go/regexp.ts";
 import {
   BAD_HEADER_VALUE,
@@ -294,7 +294,7 @@ export function headers(config: HeadersConfig, options: HeadersOptions = {}): Mi
       }
     }
     if (requestEdits.length > 0) {
-      const h = new Headers(c.req.raw.headers);
+      const h = copyHeaders(c.req.raw.headers);
       for (const [name, value] of requestEdits) {
         if (value === null) h.delete(name);
         else h.set(name, value);

@@ -17,7 +17,7 @@
  * @module
  */
 import type { MiddlewareHandler } from "hono";
-import { definePlugin, rewriteRequest, z } from "../../plugin/mod.ts";
+import { copyHeaders, definePlugin, rewriteRequest, z } from "../../plugin/mod.ts";
 import { pathUnescapeError } from "../_http.ts";
 
 /** The header carrying the path before replacement. */
@@ -42,7 +42,7 @@ export function replacePath(config: ReplacePathConfig): MiddlewareHandler {
   const { path } = config;
   return async function replacePath(c, next) {
     const url = new URL(c.req.raw.url);
-    const headers = new Headers(c.req.raw.headers);
+    const headers = copyHeaders(c.req.raw.headers);
     headers.append(REPLACED_PATH_HEADER, url.pathname);
     url.pathname = path;
     rewriteRequest(c, { url, headers });

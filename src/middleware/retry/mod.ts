@@ -41,6 +41,7 @@ import { type FailureKind, failureOf } from "../../service/forward.ts";
 import type { UpstreamServer } from "../../service/server.ts";
 import "../../service/context.ts";
 import { delay } from "../../util/delay.ts";
+import { headerPairs } from "../../util/headers.ts";
 import { readAtMost } from "../_http.ts";
 
 /** Options of the retry middleware (Traefik's plus Pacer's). */
@@ -172,7 +173,7 @@ function attemptRequest(
   if (body === null && original.body === null) return original;
   const init: RequestInit & { duplex?: "half" } = {
     method: original.method,
-    headers: original.headers,
+    headers: headerPairs(original.headers),
     signal: original.signal,
     redirect: original.redirect,
   };

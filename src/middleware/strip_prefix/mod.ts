@@ -20,7 +20,7 @@
  * @module
  */
 import type { MiddlewareHandler } from "hono";
-import { definePlugin, rewriteRequest, z } from "../../plugin/mod.ts";
+import { copyHeaders, definePlugin, rewriteRequest, z } from "../../plugin/mod.ts";
 import {
   decodePath,
   encodedPrefixLength,
@@ -69,7 +69,7 @@ export function stripPrefix(config: StripPrefixConfig): MiddlewareHandler {
     for (const { prefix, bytes, header } of prefixes) {
       if (!path.startsWith(prefix)) continue;
       url.pathname = strip(raw.slice(encodedPrefixLength(raw, bytes)));
-      const headers = new Headers(c.req.raw.headers);
+      const headers = copyHeaders(c.req.raw.headers);
       headers.append(FORWARDED_PREFIX_HEADER, header);
       rewriteRequest(c, { url, headers });
       break;
