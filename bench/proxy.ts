@@ -248,7 +248,7 @@ try {
     `\nwrk: 2 threads, ${CONNECTIONS} connections, ${DURATION}s per scenario, ${ROUNDS} rounds\n`,
   );
   const browser = BROWSER_HEADERS;
-  const scenarios: [string, number, string, string, number, readonly string[]?][] = [
+  const scenarios: [string, number, string, string, number, (readonly string[])?][] = [
     ["minimal proxy /small", baselinePort, "/small", "app5.bench", baseline.pid],
     ["pacer /small", pacerPort, "/small", "app5.bench", pacer.pid],
     ["minimal proxy /small, browser", baselinePort, "/small", "app5.bench", baseline.pid, browser],

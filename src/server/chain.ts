@@ -80,6 +80,41 @@ export function pathOf(url: string): string {
   return end < 0 ? url.slice(start) : url.slice(start, end);
 }
 
+/**
+ * Hono's `Context` with its variables in a plain object instead of a `Map`:
+ * handing them to a downstream segment through `c.var` would rebuild them
+ * with `Object.fromEntries` on every retried request (about 2 µs).
+ * `set`, `get` and `var` behave as Hono's do.
+ */
+class ChainContext extends Context {
+  readonly #vars: Record<string, unknown>;
+
+  constructor(request: Request, env: ChainEnv) {
+    super(request, { env, path: pathOf(request.url) });
+    this.#vars = Object.assign(Object.create(null), env.vars);
+  }
+
+  override set = ((key: string, value: unknown) => {
+    this.#vars[key] = value;
+  }) as unknown as Context["set"];
+
+  override get = ((key: string) => this.#vars[key]) as unknown as Context["get"];
+
+  override get var(): Context["var"] {
+    return { ...this.#vars } as Context["var"];
+  }
+
+  /** The variables themselves, not a copy (the next segment copies them). */
+  variables(): Readonly<Record<string, unknown>> {
+    return this.#vars;
+  }
+}
+
+/** The variables a downstream segment inherits from `c`. */
+function variablesOf(c: Context): Readonly<Record<string, unknown>> {
+  return c instanceof ChainContext ? c.variables() : c.var as Record<string, unknown>;
+}
+
 function errorResponse(error: unknown): Response | undefined {
   if (error instanceof HTTPException) return error.getResponse();
   return undefined;
@@ -155,7 +190,7 @@ export async function compileChain(
     const downstream: Downstream = (c, request) =>
       (live?.get(key) ?? rest)(request, {
         ...(c.env as ChainEnv),
-        vars: c.var as Record<string, unknown>,
+        vars: variablesOf(c),
       });
     own = links.slice(0, split);
     tailHandlers = [await links[split]!.create(downstream)];
@@ -175,10 +210,5 @@ export async function compileChain(
     handlers.push({ handler: tailHandlers[0]!, middleware: link.middleware, plugin: link.plugin });
   }
   const run = compose(handlers, segmentTerminal, fields);
-  return (request, env) => {
-    const c = new Context(request, { env, path: pathOf(request.url) });
-    const vars = env.vars;
-    for (const key in vars) c.set(key as never, vars[key] as never);
-    return run(c);
-  };
+  return (request, env) => run(new ChainContext(request, env));
 }
