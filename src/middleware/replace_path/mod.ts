@@ -17,7 +17,7 @@
  * @module
  */
 import type { MiddlewareHandler } from "hono";
-import { copyHeaders, definePlugin, rewriteRequest, z } from "../../plugin/mod.ts";
+import { definePlugin, headerPairs, rewriteRequest, z } from "../../plugin/mod.ts";
 import { pathUnescapeError } from "../_http.ts";
 
 /** The header carrying the path before replacement. */
@@ -42,8 +42,10 @@ export function replacePath(config: ReplacePathConfig): MiddlewareHandler {
   const { path } = config;
   return async function replacePath(c, next) {
     const url = new URL(c.req.raw.url);
-    const headers = copyHeaders(c.req.raw.headers);
-    headers.append(REPLACED_PATH_HEADER, url.pathname);
+    const headers: [string, string][] = [
+      ...headerPairs(c.req.raw.headers),
+      [REPLACED_PATH_HEADER, url.pathname],
+    ];
     url.pathname = path;
     rewriteRequest(c, { url, headers });
     await next();

@@ -21,7 +21,7 @@
  * @module
  */
 import type { MiddlewareHandler } from "hono";
-import { copyHeaders, definePlugin, rewriteRequest, z } from "../../plugin/mod.ts";
+import { definePlugin, headerPairs, rewriteRequest, z } from "../../plugin/mod.ts";
 import { compileGoRegexp, goRegexpError, parseGoTemplate } from "../../go/regexp.ts";
 import { pathUnescapeError, textResponse } from "../_http.ts";
 import { REPLACED_PATH_HEADER } from "../replace_path/mod.ts";
@@ -56,8 +56,10 @@ export function replacePathRegex(config: ReplacePathRegexConfig): MiddlewareHand
       const replaced = regexp.replaceAll(current, template);
       const error = pathUnescapeError(replaced);
       if (error) return textResponse(500, error);
-      const headers = copyHeaders(c.req.raw.headers);
-      headers.append(REPLACED_PATH_HEADER, current);
+      const headers: [string, string][] = [
+        ...headerPairs(c.req.raw.headers),
+        [REPLACED_PATH_HEADER, current],
+      ];
       url.pathname = replaced;
       rewriteRequest(c, { url, headers });
     }

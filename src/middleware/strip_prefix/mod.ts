@@ -20,7 +20,7 @@
  * @module
  */
 import type { MiddlewareHandler } from "hono";
-import { copyHeaders, definePlugin, rewriteRequest, z } from "../../plugin/mod.ts";
+import { definePlugin, headerPairs, rewriteRequest, z } from "../../plugin/mod.ts";
 import {
   decodePath,
   encodedPrefixLength,
@@ -69,8 +69,10 @@ export function stripPrefix(config: StripPrefixConfig): MiddlewareHandler {
     for (const { prefix, bytes, header } of prefixes) {
       if (!path.startsWith(prefix)) continue;
       url.pathname = strip(raw.slice(encodedPrefixLength(raw, bytes)));
-      const headers = copyHeaders(c.req.raw.headers);
-      headers.append(FORWARDED_PREFIX_HEADER, header);
+      const headers: [string, string][] = [
+        ...headerPairs(c.req.raw.headers),
+        [FORWARDED_PREFIX_HEADER, header],
+      ];
       rewriteRequest(c, { url, headers });
       break;
     }

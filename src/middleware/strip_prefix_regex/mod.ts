@@ -18,7 +18,7 @@
  * @module
  */
 import type { MiddlewareHandler } from "hono";
-import { copyHeaders, definePlugin, rewriteRequest, z } from "../../plugin/mod.ts";
+import { definePlugin, headerPairs, rewriteRequest, z } from "../../plugin/mod.ts";
 import { compileGoRegexp, goRegexpError } from "../../go/regexp.ts";
 import {
   decodePath,
@@ -60,8 +60,10 @@ export function stripPrefixRegex(config: StripPrefixRegexConfig): MiddlewareHand
       const prefix = match?.text;
       if (!prefix || !path.startsWith(prefix)) continue;
       url.pathname = ensureLeadingSlash(raw.slice(encodedPrefixLength(raw, utf8Length(prefix))));
-      const headers = copyHeaders(c.req.raw.headers);
-      headers.append(FORWARDED_PREFIX_HEADER, toByteString(prefix));
+      const headers: [string, string][] = [
+        ...headerPairs(c.req.raw.headers),
+        [FORWARDED_PREFIX_HEADER, toByteString(prefix)],
+      ];
       rewriteRequest(c, { url, headers });
       break;
     }
