@@ -85,3 +85,6 @@ export class ClientWatch {
     if (this.#older.size === 0) this.#stop();
   }
 }
+
+/** The watch the forwarder and forwardAuth share (one timer for the process). */
+export const clientWatch: ClientWatch = new ClientWatch();

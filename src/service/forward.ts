@@ -13,7 +13,7 @@
  * @module
  */
 import { copyHeaders, headerPairs } from "../util/headers.ts";
-import { ClientWatch } from "./client_watch.ts";
+import { clientWatch } from "./client_watch.ts";
 import type { UpstreamServer } from "./server.ts";
 
 /** Why Pacer answered instead of the upstream. */
@@ -298,9 +298,6 @@ export interface ForwardCall {
    */
   readonly delivered?: Promise<void> | undefined;
 }
-
-/** Shared by every forward: see `client_watch.ts`. */
-const clientWatch = new ClientWatch();
 
 /**
  * Sends `request` to `server` and returns the upstream's response (streaming),

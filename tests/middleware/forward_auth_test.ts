@@ -390,6 +390,30 @@ Deno.test("forwardAuth() gives up on an auth server that does not answer in time
   });
 });
 
+Deno.test("forwardAuth() answers 499 and aborts the auth request when the client goes away", async () => {
+  let authAborted!: () => void;
+  const aborted = new Promise<void>((resolve) => authAborted = resolve);
+  await withAuthServer(async (req) => {
+    await new Promise<void>((resolve) => {
+      req.signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    authAborted();
+    return new Response("too late");
+  }, async (address) => {
+    const { app, calls } = appWith(mw({ address }));
+    const client = new AbortController();
+    const pending = Promise.resolve(
+      app.request(new Request("http://a.test/", { signal: client.signal }), {}, pacerEnv()),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 120)); // past the watch's 25–50 ms
+    client.abort();
+    const res = await pending;
+    assert.equal(res.status, 499);
+    assert.equal(calls(), 0);
+    await aborted; // the auth server saw its request end
+  });
+});
+
 Deno.test("forwardAuth() adds addAuthCookiesToResponse cookies, replacing the service's", async () => {
   await withAuthServer(() => {
     const headers = new Headers();

@@ -74,6 +74,7 @@ import {
 import type { PacerEnv } from "../../plugin/mod.ts";
 import type { Logger } from "../../log/logger.ts";
 import { compileGoRegexp, goRegexpError } from "../../go/regexp.ts";
+import { clientWatch } from "../../service/client_watch.ts";
 import { readAtMost } from "../_http.ts";
 
 declare module "hono" {
@@ -318,12 +319,18 @@ export function forwardAuth(
       () => timeout.abort(new Error(`no answer within ${timeoutMs}ms`)),
       timeoutMs,
     );
-    const clientGone = c.req.raw.signal;
+    // The client watch, not c.req.raw.signal: subscribing to that costs every
+    // request an extra operation in Deno.serve (src/service/client_watch.ts).
+    let clientGone = false;
+    const unwatch = clientWatch.watch(c.req.raw, () => {
+      clientGone = true;
+      timeout.abort(new Error("client went away"));
+    });
     const init: RequestInit & { client?: Deno.HttpClient } = {
       method,
       headers: headerPairs(headers),
       redirect: "manual",
-      signal: AbortSignal.any([clientGone, timeout.signal]),
+      signal: timeout.signal,
     };
     if (sendBody) init.body = body;
     if (client) init.client = client;
@@ -338,9 +345,10 @@ export function forwardAuth(
       if (error instanceof BodyTooLarge) return empty(401);
       log?.debug("forwardAuth: cannot call the auth server", { address, error });
       // Traefik's 499 when the client went away, 500 otherwise.
-      return empty(clientGone.aborted ? 499 : 500);
+      return empty(clientGone ? 499 : 500);
     } finally {
       clearTimeout(timer);
+      unwatch();
     }
   }
 
