@@ -36,6 +36,7 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import { editableResponse, hasEditableHeaders } from "../util/editable_response.ts";
+import { DerivedRequest } from "../util/derived_request.ts";
 import { headerPairs } from "../util/headers.ts";
 
 export { z };
@@ -48,26 +49,6 @@ export type { Logger } from "../log/logger.ts";
 export { pacerEnv, remoteIP } from "../server/env.ts";
 export { copyHeaders, headerPairs } from "../util/headers.ts";
 export type { PacerEnv } from "../server/env.ts";
-
-/**
- * A rewritten request whose `signal` is the one it was rewritten from, so a
- * client going away still shows on it. Read lazily: subscribing to the
- * signal of a request from `Deno.serve` costs an extra asynchronous
- * operation (see `src/service/client_watch.ts`), which linking it up front
- * (`signal: old.signal`) would pay on every rewritten request.
- */
-class RewrittenRequest extends Request {
-  readonly #from: Request;
-
-  constructor(url: string, init: RequestInit, from: Request) {
-    super(url, init);
-    this.#from = from;
-  }
-
-  override get signal(): AbortSignal {
-    return this.#from.signal;
-  }
-}
 
 /**
  * Replaces the request that later middlewares and the service see (path
@@ -107,7 +88,8 @@ export function rewriteRequest(
     init.body = old.body;
     init.duplex = "half";
   }
-  const next = new RewrittenRequest(url, init, old);
+  // Its signal is old's, linked when read (src/util/derived_request.ts).
+  const next = new DerivedRequest(url, init, old);
   c.req.raw = next;
   c.req.path = change.url instanceof URL ? change.url.pathname : new URL(url).pathname;
   return next;

@@ -2,6 +2,7 @@ import { equal, ok } from "node:assert/strict";
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import { lbService, startPacer } from "../_helpers/pacer.ts";
 import { closedPort, upstream } from "../_helpers/upstream.ts";
+import { within } from "../_helpers/within.ts";
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
@@ -206,31 +207,47 @@ Deno.test("upstream failures map to 502 and 504 with short text bodies", async (
   await new Promise((r) => setTimeout(r, 500));
 });
 
-Deno.test("the upstream request is aborted when the client goes away", async () => {
-  let upstreamAborted!: () => void;
-  const aborted = new Promise<void>((r) => upstreamAborted = r);
-  await using up = await upstream("hang", (request) =>
-    new Promise<Response>((resolve) => {
-      request.signal.addEventListener("abort", () => {
-        upstreamAborted();
-        resolve(new Response("gone"));
-      });
-    }));
-  await using p = await startPacer({
-    config: {
-      http: {
-        routers: { r: { rule: "Host(`hang.test`)", service: "s" } },
-        services: { s: lbService([up.url]) },
+for (
+  const [name, init, middlewares] of [
+    ["a GET", {}, []],
+    // A retry attempt with a body and a rewritten request are built from the
+    // client's request and must still see it leave (DerivedRequest).
+    ["a POST with a body, replayed by retry", { method: "POST", body: "payload" }, []],
+    ["a GET behind stripPrefix", {}, ["strip"]],
+  ] as const
+) {
+  Deno.test(`the upstream request is aborted when the client goes away: ${name}`, async () => {
+    let upstreamAborted!: () => void;
+    const aborted = new Promise<void>((r) => upstreamAborted = r);
+    await using up = await upstream("hang", (request) =>
+      new Promise<Response>((resolve) => {
+        const giveUp = setTimeout(() => resolve(new Response("never aborted")), 3_000);
+        request.signal.addEventListener("abort", () => {
+          clearTimeout(giveUp);
+          upstreamAborted();
+          resolve(new Response("gone"));
+        });
+      }));
+    await using p = await startPacer({
+      config: {
+        http: {
+          routers: {
+            r: { rule: "Host(`hang.test`)", service: "s", middlewares: [...middlewares] },
+          },
+          middlewares: { strip: { stripPrefix: { prefixes: ["/api"] } } },
+          services: { s: lbService([up.url]) },
+        },
       },
-    },
+    });
+    const client = new AbortController();
+    const pending = p.request("hang.test", "/api/x", { ...init, signal: client.signal })
+      .catch((e) => e.name);
+    while (up.seen.length === 0) await new Promise((r) => setTimeout(r, 5));
+    client.abort();
+    equal(await pending, "AbortError");
+    equal(await within(aborted, 3_000, "not aborted"), undefined, "the upstream saw it cancelled");
   });
-  const client = new AbortController();
-  const pending = p.request("hang.test", "/", { signal: client.signal }).catch((e) => e.name);
-  while (up.seen.length === 0) await new Promise((r) => setTimeout(r, 5));
-  client.abort();
-  equal(await pending, "AbortError");
-  await aborted; // the upstream saw its request cancelled
-});
+}
 
 Deno.test("a WebSocket upgrades behind a rewriting middleware, for a client sending X-Forwarded-For", async () => {
   let upstreamClosed!: () => void;

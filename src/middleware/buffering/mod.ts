@@ -35,6 +35,7 @@ import {
   type Logger,
   z,
 } from "../../plugin/mod.ts";
+import { DerivedRequest } from "../../util/derived_request.ts";
 import { replaceResponse, textResponse } from "../_http.ts";
 import { parseRetryExpression, type RetryPredicate } from "./_retry_expression.ts";
 import { BodyTooLargeError, bufferBody, type BufferedBody } from "./_spool.ts";
@@ -112,14 +113,13 @@ export function buffering(
     const init: RequestInit & { duplex?: "half" } = {
       method: original.method,
       headers: headerPairs(original.headers),
-      signal: original.signal,
       redirect: original.redirect,
     };
     if (body.size > 0 && !NO_BODY_METHODS.has(original.method)) {
       init.body = body.content();
       init.duplex = "half";
     }
-    return new Request(original.url, init);
+    return new DerivedRequest(original.url, init, original);
   };
 
   const attempt = async (c: Context, next: () => Promise<void>, body: BufferedBody) => {

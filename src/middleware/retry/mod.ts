@@ -41,6 +41,7 @@ import { type FailureKind, failureOf } from "../../service/forward.ts";
 import type { UpstreamServer } from "../../service/server.ts";
 import "../../service/context.ts";
 import { delay } from "../../util/delay.ts";
+import { DerivedRequest } from "../../util/derived_request.ts";
 import { headerPairs } from "../../util/headers.ts";
 import { readAtMost } from "../_http.ts";
 
@@ -174,14 +175,13 @@ function attemptRequest(
   const init: RequestInit & { duplex?: "half" } = {
     method: original.method,
     headers: headerPairs(original.headers),
-    signal: original.signal,
     redirect: original.redirect,
   };
   if (body !== null) {
     init.body = body;
     init.duplex = "half";
   }
-  return new Request(original.url, init);
+  return new DerivedRequest(original.url, init, original);
 }
 
 /** Whether a failed attempt may be tried again. */

@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+import { DerivedRequest } from "../../src/util/derived_request.ts";
+
+Deno.test("DerivedRequest takes URL, method, headers and body from its init, and its signal from the original", async () => {
+  const client = new AbortController();
+  const original = new Request("http://a.test/old", { signal: client.signal });
+  const derived = new DerivedRequest("http://a.test/new", {
+    method: "POST",
+    headers: [["x-a", "1"]],
+    body: "payload",
+  }, original);
+  assert.equal(derived.url, "http://a.test/new");
+  assert.equal(derived.method, "POST");
+  assert.equal(derived.headers.get("x-a"), "1");
+  assert.equal(await derived.text(), "payload");
+  assert.equal(derived.signal, original.signal);
+  assert.equal(derived.signal.aborted, false);
+  client.abort();
+  assert.equal(derived.signal.aborted, true);
+});
+
+Deno.test("a DerivedRequest of a DerivedRequest still follows the first request's signal", () => {
+  const client = new AbortController();
+  const first = new Request("http://a.test/", { signal: client.signal });
+  const second = new DerivedRequest("http://a.test/2", {}, first);
+  const third = new DerivedRequest("http://a.test/3", {}, second);
+  assert.ok(third instanceof Request);
+  client.abort(new Error("client went away"));
+  assert.equal(third.signal.aborted, true);
+  assert.equal((third.signal.reason as Error).message, "client went away");
+});
