@@ -36,7 +36,7 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import { editableResponse, hasEditableHeaders } from "../util/editable_response.ts";
-import { DerivedRequest } from "../util/derived_request.ts";
+import { derivedRequest } from "../util/derived_request.ts";
 import { headerPairs } from "../util/headers.ts";
 
 export { z };
@@ -88,8 +88,8 @@ export function rewriteRequest(
     init.body = old.body;
     init.duplex = "half";
   }
-  // Its signal is old's, linked when read (src/util/derived_request.ts).
-  const next = new DerivedRequest(url, init, old);
+  // Its signal follows old's (src/util/derived_request.ts).
+  const next = derivedRequest(url, init, old);
   c.req.raw = next;
   c.req.path = change.url instanceof URL ? change.url.pathname : new URL(url).pathname;
   return next;

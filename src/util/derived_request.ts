@@ -1,15 +1,19 @@
 /**
  * Requests built from another one (a rewrite, a replay with a buffered
- * body) whose `signal` is the one they came from, so a client going away
- * still shows on them.
+ * body) that still show the client going away: their `signal` is the one of
+ * the request they came from.
  *
- * The link is made when `signal` is read, not when the request is built:
- * subscribing to the signal of a request from `Deno.serve` costs an extra
- * asynchronous operation (see `src/service/client_watch.ts`), and
- * `signal: from.signal` in the init would pay it on every such request.
- * One consequence: `fetch(derived)` without an init does not see the
- * client leave; pass `{ signal: derived.signal }` (Pacer's forwarder builds
- * its own signal and never does that).
+ * Linking a signal to the request from `Deno.serve` subscribes to it, which
+ * costs an extra asynchronous operation (see `src/service/client_watch.ts`).
+ * A request without a body has not subscribed yet, so its derived request
+ * ({@linkcode DerivedRequest}) returns the original's signal from a getter
+ * and links nothing up front. A request with a body was already wrapped at
+ * the entrypoint (the read deadline), which subscribed; for it, a plain
+ * `Request` with `signal: from.signal` measured cheaper than the subclass.
+ *
+ * One consequence of the lazy link: `fetch(derived)` without an init does
+ * not see the client leave; pass `{ signal: derived.signal }` (Pacer's
+ * forwarder builds its own signal and never does that).
  *
  * @module
  */
@@ -20,7 +24,7 @@ export class DerivedRequest extends Request {
 
   /**
    * @param url The new request's URL.
-   * @param init Method, headers, body… (any `signal` in it is ignored by `signal`).
+   * @param init Method, headers, body… (a `signal` in it is shadowed).
    * @param from The request this one replaces.
    */
   constructor(url: string, init: RequestInit, from: Request) {
@@ -32,4 +36,18 @@ export class DerivedRequest extends Request {
   override get signal(): AbortSignal {
     return this.#from.signal;
   }
+}
+
+/**
+ * A request to `url` built with `init`, replacing `from`: its `signal`
+ * follows `from`'s, linked lazily when `from` has no body (see above).
+ *
+ * @param url The new request's URL.
+ * @param init Everything but the signal.
+ * @param from The request this one replaces.
+ * @returns The new request.
+ */
+export function derivedRequest(url: string, init: RequestInit, from: Request): Request {
+  if (from.body !== null) return new Request(url, { ...init, signal: from.signal });
+  return new DerivedRequest(url, init, from);
 }

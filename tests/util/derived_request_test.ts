@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DerivedRequest } from "../../src/util/derived_request.ts";
+import { DerivedRequest, derivedRequest } from "../../src/util/derived_request.ts";
 
 Deno.test("DerivedRequest takes URL, method, headers and body from its init, and its signal from the original", async () => {
   const client = new AbortController();
@@ -28,4 +28,23 @@ Deno.test("a DerivedRequest of a DerivedRequest still follows the first request'
   client.abort(new Error("client went away"));
   assert.equal(third.signal.aborted, true);
   assert.equal((third.signal.reason as Error).message, "client went away");
+});
+
+Deno.test("derivedRequest() follows the original's signal with a body or without", async () => {
+  for (const body of [null, "payload"]) {
+    const client = new AbortController();
+    const from = new Request("http://a.test/", {
+      method: body === null ? "GET" : "POST",
+      body,
+      signal: client.signal,
+    });
+    const init: RequestInit & { duplex?: "half" } = { method: from.method };
+    if (from.body !== null) Object.assign(init, { body: from.body, duplex: "half" });
+    const derived = derivedRequest("http://a.test/new", init, from);
+    assert.equal(derived.url, "http://a.test/new");
+    assert.equal(derived instanceof DerivedRequest, body === null, "lazy link only without a body");
+    client.abort();
+    assert.equal(derived.signal.aborted, true, `body ${body}`);
+    if (body !== null) assert.equal(await derived.text(), "payload");
+  }
 });

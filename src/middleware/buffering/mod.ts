@@ -35,7 +35,7 @@ import {
   type Logger,
   z,
 } from "../../plugin/mod.ts";
-import { DerivedRequest } from "../../util/derived_request.ts";
+import { derivedRequest } from "../../util/derived_request.ts";
 import { replaceResponse, textResponse } from "../_http.ts";
 import { parseRetryExpression, type RetryPredicate } from "./_retry_expression.ts";
 import { BodyTooLargeError, bufferBody, type BufferedBody } from "./_spool.ts";
@@ -119,7 +119,7 @@ export function buffering(
       init.body = body.content();
       init.duplex = "half";
     }
-    return new DerivedRequest(original.url, init, original);
+    return derivedRequest(original.url, init, original);
   };
 
   const attempt = async (c: Context, next: () => Promise<void>, body: BufferedBody) => {

@@ -75,7 +75,7 @@ import type { PacerEnv } from "../../plugin/mod.ts";
 import type { Logger } from "../../log/logger.ts";
 import { compileGoRegexp, goRegexpError } from "../../go/regexp.ts";
 import { clientWatch } from "../../service/client_watch.ts";
-import { DerivedRequest } from "../../util/derived_request.ts";
+import { derivedRequest } from "../../util/derived_request.ts";
 import { readAtMost } from "../_http.ts";
 
 declare module "hono" {
@@ -386,7 +386,7 @@ export function forwardAuth(
       }
       // The body was consumed: give the service a replayable copy.
       const old = c.req.raw;
-      c.req.raw = new DerivedRequest(old.url, {
+      c.req.raw = derivedRequest(old.url, {
         method: old.method,
         headers: headerPairs(old.headers),
         body: old.method === "GET" || old.method === "HEAD" ? null : body,

@@ -41,7 +41,7 @@ import { type FailureKind, failureOf } from "../../service/forward.ts";
 import type { UpstreamServer } from "../../service/server.ts";
 import "../../service/context.ts";
 import { delay } from "../../util/delay.ts";
-import { DerivedRequest } from "../../util/derived_request.ts";
+import { derivedRequest } from "../../util/derived_request.ts";
 import { headerPairs } from "../../util/headers.ts";
 import { readAtMost } from "../_http.ts";
 
@@ -181,7 +181,7 @@ function attemptRequest(
     init.body = body;
     init.duplex = "half";
   }
-  return new DerivedRequest(original.url, init, original);
+  return derivedRequest(original.url, init, original);
 }
 
 /** Whether a failed attempt may be tried again. */
