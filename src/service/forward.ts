@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { derivedRequest } from "../util/derived_request.ts";
 import { copyHeaders, headerPairs } from "../util/headers.ts";
 import { clientWatch } from "./client_watch.ts";
 import type { UpstreamServer } from "./server.ts";
@@ -134,8 +135,16 @@ export function withoutForwardedHeaders(request: Request): Request {
   // request keeps the sorted list, so the forwarder's pass reuses it.
   const pairs = headerPairs(request.headers);
   if (!pairs.some(([name]) => FORWARDED_HEADER_SET.has(name))) return request;
-  const headers = pairs.filter(([name]) => !FORWARDED_HEADER_SET.has(name));
-  return new Request(request, { headers, duplex: "half" } as RequestInit);
+  const init: RequestInit & { duplex?: "half" } = {
+    method: request.method,
+    headers: pairs.filter(([name]) => !FORWARDED_HEADER_SET.has(name)),
+    redirect: request.redirect,
+  };
+  if (request.body !== null) {
+    init.body = request.body;
+    init.duplex = "half";
+  }
+  return derivedRequest(request.url, init, request);
 }
 
 /** Removes hop-by-hop headers, including those named in `Connection`. */

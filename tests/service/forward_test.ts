@@ -84,6 +84,26 @@ Deno.test("withoutForwardedHeaders() removes what an untrusted client sent, and 
   equal(spoofed.headers.get("x-other"), "1");
 });
 
+Deno.test("withoutForwardedHeaders() keeps the method, the body and the client's signal", async () => {
+  for (const [method, body] of [["GET", null], ["POST", "payload"]] as const) {
+    const client = new AbortController();
+    const cleaned = withoutForwardedHeaders(
+      new Request("http://a.test/p?q=1", {
+        method,
+        body,
+        headers: { "x-forwarded-host": "evil.test" },
+        signal: client.signal,
+      }),
+    );
+    equal(cleaned.headers.get("x-forwarded-host"), null);
+    equal(cleaned.method, method);
+    equal(cleaned.url, "http://a.test/p?q=1");
+    equal(await cleaned.text(), body ?? "");
+    client.abort();
+    equal(cleaned.signal.aborted, true, `${method}: the client leaving shows`);
+  }
+});
+
 Deno.test("forward() strips hop-by-hop headers both ways, including those named in Connection", async () => {
   await using up = await upstream("up", () =>
     new Response("ok", {
