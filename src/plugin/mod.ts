@@ -73,23 +73,11 @@ export function rewriteRequest(
   c: Context,
   change: { url?: string | URL; headers?: Headers | readonly [string, string][]; method?: string },
 ): Request {
-  const old = c.req.raw;
-  const url = change.url === undefined ? old.url : String(change.url);
-  // Headers as pairs: a Headers object as init is iterated quadratically
-  // (src/util/headers.ts).
-  const init: RequestInit & { duplex?: "half" } = {
-    method: change.method ?? old.method,
-    headers: change.headers instanceof Headers || change.headers === undefined
-      ? headerPairs(change.headers ?? old.headers)
-      : change.headers as [string, string][],
-    redirect: old.redirect,
-  };
-  if (old.body !== null) {
-    init.body = old.body;
-    init.duplex = "half";
-  }
-  // Its signal follows old's (src/util/derived_request.ts).
-  const next = derivedRequest(url, init, old);
+  const url = change.url === undefined ? c.req.raw.url : String(change.url);
+  // As pairs: a Headers object as init is iterated quadratically (src/util/headers.ts).
+  const headers = change.headers instanceof Headers ? headerPairs(change.headers) : change.headers;
+  // Its signal follows the old request's (src/util/derived_request.ts).
+  const next = derivedRequest(c.req.raw, { url, method: change.method, headers });
   c.req.raw = next;
   c.req.path = change.url instanceof URL ? change.url.pathname : new URL(url).pathname;
   return next;

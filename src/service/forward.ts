@@ -135,16 +135,9 @@ export function withoutForwardedHeaders(request: Request): Request {
   // request keeps the sorted list, so the forwarder's pass reuses it.
   const pairs = headerPairs(request.headers);
   if (!pairs.some(([name]) => FORWARDED_HEADER_SET.has(name))) return request;
-  const init: RequestInit & { duplex?: "half" } = {
-    method: request.method,
+  return derivedRequest(request, {
     headers: pairs.filter(([name]) => !FORWARDED_HEADER_SET.has(name)),
-    redirect: request.redirect,
-  };
-  if (request.body !== null) {
-    init.body = request.body;
-    init.duplex = "half";
-  }
-  return derivedRequest(request.url, init, request);
+  });
 }
 
 /** Removes hop-by-hop headers, including those named in `Connection`. */

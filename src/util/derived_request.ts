@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { headerPairs } from "./headers.ts";
 
 /** A `Request` whose `signal` is the signal of the request it derives from. */
 export class DerivedRequest extends Request {
@@ -38,16 +39,41 @@ export class DerivedRequest extends Request {
   }
 }
 
+/** What a derived request changes; everything else is taken from the original. */
+export interface RequestChange {
+  /** The new URL (default: the original's). */
+  readonly url?: string | undefined;
+  /** The new method (default: the original's). */
+  readonly method?: string | undefined;
+  /** All headers, as name/value pairs (default: the original's). */
+  readonly headers?: readonly [string, string][] | undefined;
+  /** The body; `null` for none (default: the original's, streamed on). */
+  readonly body?: BodyInit | null;
+}
+
 /**
- * A request to `url` built with `init`, replacing `from`: its `signal`
- * follows `from`'s, linked lazily when `from` has no body (see above).
+ * A request replacing `from`, with `change` applied; redirect mode and
+ * signal follow `from` (the signal lazily when `from` has no body: see
+ * above).
  *
- * @param url The new request's URL.
- * @param init Everything but the signal.
  * @param from The request this one replaces.
+ * @param change What differs from `from`.
  * @returns The new request.
+ * @throws {TypeError} If the result would be a GET or HEAD with a body, or
+ *   `from`'s body, carried over, was already read.
  */
-export function derivedRequest(url: string, init: RequestInit, from: Request): Request {
+export function derivedRequest(from: Request, change: RequestChange = {}): Request {
+  const init: RequestInit & { duplex?: "half" } = {
+    method: change.method ?? from.method,
+    headers: change.headers ? change.headers as [string, string][] : headerPairs(from.headers),
+    redirect: from.redirect,
+  };
+  const body = change.body === undefined ? from.body : change.body;
+  if (body !== null) {
+    init.body = body;
+    init.duplex = "half";
+  }
+  const url = change.url ?? from.url;
   if (from.body !== null) return new Request(url, { ...init, signal: from.signal });
   return new DerivedRequest(url, init, from);
 }

@@ -30,21 +30,41 @@ Deno.test("a DerivedRequest of a DerivedRequest still follows the first request'
   assert.equal((third.signal.reason as Error).message, "client went away");
 });
 
-Deno.test("derivedRequest() follows the original's signal with a body or without", async () => {
+Deno.test("derivedRequest() applies the change, keeps the rest, and follows the original's signal", async () => {
   for (const body of [null, "payload"]) {
     const client = new AbortController();
     const from = new Request("http://a.test/", {
       method: body === null ? "GET" : "POST",
       body,
+      headers: { "x-a": "1" },
+      redirect: "manual",
       signal: client.signal,
     });
-    const init: RequestInit & { duplex?: "half" } = { method: from.method };
-    if (from.body !== null) Object.assign(init, { body: from.body, duplex: "half" });
-    const derived = derivedRequest("http://a.test/new", init, from);
+    const derived = derivedRequest(from, { url: "http://a.test/new" });
     assert.equal(derived.url, "http://a.test/new");
+    assert.equal(derived.method, from.method);
+    assert.equal(derived.headers.get("x-a"), "1");
+    assert.equal(derived.redirect, "manual");
     assert.equal(derived instanceof DerivedRequest, body === null, "lazy link only without a body");
     client.abort();
     assert.equal(derived.signal.aborted, true, `body ${body}`);
-    if (body !== null) assert.equal(await derived.text(), "payload");
+    assert.equal(await derived.text(), body ?? "");
   }
+});
+
+Deno.test("derivedRequest() replaces the headers, the method and the body when told", async () => {
+  const from = new Request("http://a.test/", {
+    method: "POST",
+    body: "old",
+    headers: { "x-a": "1" },
+  });
+  await from.arrayBuffer(); // consumed, as after buffering
+  const derived = derivedRequest(from, { method: "PUT", headers: [["x-b", "2"]], body: "new" });
+  assert.equal(derived.method, "PUT");
+  assert.deepEqual([...derived.headers], [["content-type", "text/plain;charset=UTF-8"], [
+    "x-b",
+    "2",
+  ]]);
+  assert.equal(await derived.text(), "new");
+  assert.equal(derivedRequest(from, { method: "GET", body: null }).body, null);
 });

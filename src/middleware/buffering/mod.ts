@@ -27,14 +27,7 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
-import {
-  copyHeaders,
-  definePlugin,
-  type Downstream,
-  headerPairs,
-  type Logger,
-  z,
-} from "../../plugin/mod.ts";
+import { copyHeaders, definePlugin, type Downstream, type Logger, z } from "../../plugin/mod.ts";
 import { derivedRequest } from "../../util/derived_request.ts";
 import { replaceResponse, textResponse } from "../_http.ts";
 import { parseRetryExpression, type RetryPredicate } from "./_retry_expression.ts";
@@ -109,18 +102,10 @@ export function buffering(
     );
   }
 
-  const replayable = (original: Request, body: BufferedBody): Request => {
-    const init: RequestInit & { duplex?: "half" } = {
-      method: original.method,
-      headers: headerPairs(original.headers),
-      redirect: original.redirect,
-    };
-    if (body.size > 0 && !NO_BODY_METHODS.has(original.method)) {
-      init.body = body.content();
-      init.duplex = "half";
-    }
-    return derivedRequest(original.url, init, original);
-  };
+  const replayable = (original: Request, body: BufferedBody): Request =>
+    derivedRequest(original, {
+      body: body.size > 0 && !NO_BODY_METHODS.has(original.method) ? body.content() : null,
+    });
 
   const attempt = async (c: Context, next: () => Promise<void>, body: BufferedBody) => {
     const original = c.req.raw;

@@ -386,12 +386,9 @@ export function forwardAuth(
       }
       // The body was consumed: give the service a replayable copy.
       const old = c.req.raw;
-      c.req.raw = derivedRequest(old.url, {
-        method: old.method,
-        headers: headerPairs(old.headers),
+      c.req.raw = derivedRequest(old, {
         body: old.method === "GET" || old.method === "HEAD" ? null : body,
-        redirect: old.redirect,
-      }, old);
+      });
     }
     return await callAuth(c, body);
   }

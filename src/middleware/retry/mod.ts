@@ -42,7 +42,6 @@ import type { UpstreamServer } from "../../service/server.ts";
 import "../../service/context.ts";
 import { delay } from "../../util/delay.ts";
 import { derivedRequest } from "../../util/derived_request.ts";
-import { headerPairs } from "../../util/headers.ts";
 import { readAtMost } from "../_http.ts";
 
 /** Options of the retry middleware (Traefik's plus Pacer's). */
@@ -172,16 +171,7 @@ function attemptRequest(
   body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | null,
 ): Request {
   if (body === null && original.body === null) return original;
-  const init: RequestInit & { duplex?: "half" } = {
-    method: original.method,
-    headers: headerPairs(original.headers),
-    redirect: original.redirect,
-  };
-  if (body !== null) {
-    init.body = body;
-    init.duplex = "half";
-  }
-  return derivedRequest(original.url, init, original);
+  return derivedRequest(original, { body });
 }
 
 /** Whether a failed attempt may be tried again. */
