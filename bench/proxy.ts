@@ -123,9 +123,10 @@ async function load(
   pid: number,
   extraHeaders: readonly string[] = [],
 ): Promise<Result> {
-  // One unmeasured second of the same load first: a V8 left idle while the
-  // other scenarios ran has shrunk its heap, and the first second after idle
-  // pays for growing it back (most for the large heap of 10,000 routers).
+  // One unmeasured second of the same load first (JIT and connection pools
+  // on the first round): a V8 left idle while the other scenarios ran has
+  // shrunk its heap, and the first second after idle pays for growing it
+  // back (most for the large heap of 10,000 routers).
   await new Deno.Command("wrk", {
     args: ["-t1", "-c8", "-d1s", "-H", `Host: ${host}`, `http://127.0.0.1:${port}${path}`],
     stdout: "null",
@@ -238,19 +239,6 @@ try {
     pacerManyPort,
   );
   procs.push(many);
-  // Warm up each proxy (JIT, pools, Pacer's config load).
-  for (
-    const [port, host] of [[baselinePort, "x"], [pacerPort, "app5.bench"], [
-      pacerManyPort,
-      "app5000.bench",
-    ]] as const
-  ) {
-    await new Deno.Command("wrk", {
-      args: ["-t1", "-c8", "-d2s", "-H", `Host: ${host}`, `http://127.0.0.1:${port}/small`],
-      stdout: "null",
-    }).output();
-  }
-
   console.log(
     `\nwrk: 2 threads, ${CONNECTIONS} connections, ${DURATION}s per scenario, ${ROUNDS} rounds\n`,
   );

@@ -8,8 +8,9 @@
  * A request without a body has not subscribed yet, so its derived request
  * ({@linkcode DerivedRequest}) returns the original's signal from a getter
  * and links nothing up front. A request with a body was already wrapped at
- * the entrypoint (the read deadline), which subscribed; for it, a plain
- * `Request` with `signal: from.signal` measured cheaper than the subclass.
+ * the entrypoint by the read deadline (`readTimeout`, 60 s by default),
+ * which subscribed; for it, a plain `Request` with `signal: from.signal`
+ * measured cheaper than the subclass.
  *
  * One consequence of the lazy link: `fetch(derived)` without an init does
  * not see the client leave; pass `{ signal: derived.signal }` (Pacer's
