@@ -17,7 +17,8 @@
  *
  * Each rule's constraint (see `constraints.ts`) says which hosts and which
  * exact paths or path prefixes it can match. Rules are filed under every host
- * they require (rules that require none go to a shared bucket), and within a
+ * they require, less one trailing dot (rules that require none go to a shared
+ * bucket), and within a
  * host bucket under their exact paths, in a radix tree of their path prefixes,
  * or in a remainder list. A request collects the lists of its host bucket and
  * of the shared bucket that apply to its routing path; every list is already
@@ -52,35 +53,46 @@ interface RadixEdge<T> {
 
 /** Rules of one host scope, filed by path. */
 class PathBucket<T> {
-  readonly #exact = new Map<string, Slot<T>[]>();
-  readonly #prefixes: RadixNode<T> = { slots: undefined, edges: undefined };
-  #hasPaths = false;
-  readonly #rest: Slot<T>[] = [];
+  // Made on first use: most buckets of a large table hold one rule.
+  #exact: Map<string, Slot<T>[]> | undefined;
+  #prefixes: RadixNode<T> | undefined;
+  #rest: Slot<T>[] | undefined;
 
   /** Files a slot; slots must arrive in priority order. */
   add(slot: Slot<T>, paths: PathConstraint | undefined): void {
     if (paths === undefined) {
-      this.#rest.push(slot);
+      (this.#rest ??= []).push(slot);
       return;
     }
-    this.#hasPaths = true;
     for (const path of paths.exact) {
-      const list = this.#exact.get(path);
-      if (list === undefined) this.#exact.set(path, [slot]);
+      const exact = this.#exact ??= new Map();
+      const list = exact.get(path);
+      if (list === undefined) exact.set(path, [slot]);
       else list.push(slot);
     }
-    for (const prefix of paths.prefixes) insert(this.#prefixes, prefix, slot);
+    for (const prefix of paths.prefixes) {
+      insert(this.#prefixes ??= { slots: undefined, edges: undefined }, prefix, slot);
+    }
   }
 
   /** Appends the lists that may hold a rule matching this request. */
   collect(ctx: MatchContext, into: Slot<T>[][]): void {
-    if (this.#rest.length > 0) into.push(this.#rest);
-    if (!this.#hasPaths) return;
+    if (this.#rest !== undefined) into.push(this.#rest);
     const path = ctx.path;
-    const exact = this.#exact.get(path);
+    const exact = this.#exact?.get(path);
     if (exact !== undefined) into.push(exact);
-    lookup(this.#prefixes, path, into);
+    if (this.#prefixes !== undefined) lookup(this.#prefixes, path, into);
   }
+}
+
+/**
+ * The bucket a host is filed under: the host without one trailing dot. A
+ * rule's host hints come in pairs (`a` and `a.`, see `hostKeys`), so this
+ * halves the buckets; and since a request host a rule accepts is among its
+ * hints, the rule is always in the bucket of that host's key.
+ */
+function bucketKey(host: string): string {
+  return host.length > 1 && host.charCodeAt(host.length - 1) === 46 ? host.slice(0, -1) : host;
 }
 
 function insert<T>(root: RadixNode<T>, key: string, slot: Slot<T>): void {
@@ -191,9 +203,11 @@ export class RouterIndex<T> {
         continue;
       }
       // An empty host set never matches: the rule is filed nowhere.
-      for (const host of constraint.hosts) {
-        let bucket = this.#byHost.get(host);
-        if (bucket === undefined) this.#byHost.set(host, bucket = new PathBucket<T>());
+      const keys = new Set<string>();
+      for (const host of constraint.hosts) keys.add(bucketKey(host));
+      for (const key of keys) {
+        let bucket = this.#byHost.get(key);
+        if (bucket === undefined) this.#byHost.set(key, bucket = new PathBucket<T>());
         bucket.add(slot, constraint.paths);
       }
     }
@@ -239,7 +253,7 @@ export class RouterIndex<T> {
     const ctx = this.#ctx.reset(req);
     const lists = this.#lists;
     lists.length = 0;
-    if (ctx.host !== "") this.#byHost.get(ctx.host)?.collect(ctx, lists);
+    if (ctx.host !== "") this.#byHost.get(bucketKey(ctx.host))?.collect(ctx, lists);
     this.#anyHost.collect(ctx, lists);
     return ctx;
   }

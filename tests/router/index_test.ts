@@ -249,13 +249,14 @@ Deno.test("host keys follow Traefik's trailing-dot rule and the engine's normali
   const hosts = [
     "dotted.example",
     "dotted.example.",
+    "dotted.example..",
     "plain.example.",
     "PLAIN.example:80",
     "plain.example..",
   ];
   assert.deepEqual(
     hosts.map((host) => index.match(facts({ host }))?.value),
-    ["dotted", "dotted", "plain", "plain", undefined],
+    ["dotted", "dotted", "dotted", "plain", "plain", undefined],
   );
 });
 
