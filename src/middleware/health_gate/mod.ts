@@ -26,6 +26,8 @@ import type { MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { definePlugin } from "../../plugin/plugin.ts";
 import type { HealthGatePolicy } from "../../service/context.ts";
+import type { UpstreamServer } from "../../service/server.ts";
+import type { PassiveHealthCheckConfig } from "../../config/dynamic.ts";
 import "../../service/context.ts";
 import { failureOf } from "../../service/forward.ts";
 import type { Logger } from "../../log/logger.ts";
@@ -52,26 +54,45 @@ export function healthGatePolicy(
   config: HealthGateConfig,
   log: Logger = silentLogger,
 ): HealthGatePolicy {
-  return {
-    panicThreshold: config.panicThreshold,
-    admit: (server, now) => server.health.routable(now),
-    observe(server, response, passive, now, canEject) {
-      const failure = failureOf(response);
-      const failed = failure
-        ? SERVER_FAULTS.has(failure.kind)
-        : passive.on5xx && response.status >= 500;
-      const before = server.health.ejectedUntil;
-      server.health.recordOutcome(failed, now, passive, !failed || (canEject?.() ?? true));
-      if (server.health.ejectedUntil !== before && server.health.ejectedUntil > now) {
-        log.warn("Server ejected by passive health check", {
-          service: server.service,
-          server: server.rawUrl,
-          forMs: server.health.ejectedUntil - now,
-          cause: failure ? failure.kind : `status ${response.status}`,
-        });
-      }
-    },
-  };
+  return new Gate(config.panicThreshold, log);
+}
+
+/** One per router: its methods live on the prototype, not in per-router closures. */
+class Gate implements HealthGatePolicy {
+  readonly panicThreshold: number;
+  readonly #log: Logger;
+
+  constructor(panicThreshold: number, log: Logger) {
+    this.panicThreshold = panicThreshold;
+    this.#log = log;
+  }
+
+  admit(server: UpstreamServer, now: number): boolean {
+    return server.health.routable(now);
+  }
+
+  observe(
+    server: UpstreamServer,
+    response: Response,
+    passive: PassiveHealthCheckConfig,
+    now: number,
+    canEject?: () => boolean,
+  ): void {
+    const failure = failureOf(response);
+    const failed = failure
+      ? SERVER_FAULTS.has(failure.kind)
+      : passive.on5xx && response.status >= 500;
+    const before = server.health.ejectedUntil;
+    server.health.recordOutcome(failed, now, passive, !failed || (canEject?.() ?? true));
+    if (server.health.ejectedUntil !== before && server.health.ejectedUntil > now) {
+      this.#log.warn("Server ejected by passive health check", {
+        service: server.service,
+        server: server.rawUrl,
+        forMs: server.health.ejectedUntil - now,
+        cause: failure ? failure.kind : `status ${response.status}`,
+      });
+    }
+  }
 }
 
 /** Creates the health-gate middleware. */

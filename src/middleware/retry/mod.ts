@@ -88,23 +88,28 @@ export interface RetryOptions {
 export class RetryBudget {
   readonly #ratio: number;
   readonly #minRetries: number;
-  readonly #buckets: { second: number; requests: number; retries: number }[];
+  readonly #seconds: number;
+  /**
+   * Made at the first request: every router has a budget, and in a table
+   * of 10,000 routers most never see one.
+   */
+  #buckets: { second: number; requests: number; retries: number }[] | undefined;
   readonly #now: () => number;
 
   constructor(config: RetryConfig["budget"], now: () => number = Date.now) {
     this.#ratio = config.ratio;
     this.#minRetries = config.minRetries;
-    const seconds = Math.max(1, Math.ceil(config.window / 1000));
-    this.#buckets = Array.from(
-      { length: seconds },
-      () => ({ second: -1, requests: 0, retries: 0 }),
-    );
+    this.#seconds = Math.max(1, Math.ceil(config.window / 1000));
     this.#now = now;
   }
 
   #bucket() {
     const second = Math.floor(this.#now() / 1000);
-    const bucket = this.#buckets[second % this.#buckets.length]!;
+    this.#buckets ??= Array.from(
+      { length: this.#seconds },
+      () => ({ second: -1, requests: 0, retries: 0 }),
+    );
+    const bucket = this.#buckets[second % this.#seconds]!;
     if (bucket.second !== second) {
       bucket.second = second;
       bucket.requests = 0;
@@ -114,10 +119,10 @@ export class RetryBudget {
   }
 
   #totals(): { requests: number; retries: number } {
-    const oldest = Math.floor(this.#now() / 1000) - this.#buckets.length + 1;
+    const oldest = Math.floor(this.#now() / 1000) - this.#seconds + 1;
     let requests = 0;
     let retries = 0;
-    for (const b of this.#buckets) {
+    for (const b of this.#buckets ?? []) {
       if (b.second >= oldest) {
         requests += b.requests;
         retries += b.retries;
