@@ -153,6 +153,8 @@ class Builder {
   }[] = [];
   readonly #serviceCalls = new Map<string, ServiceCall>();
   readonly #segments = new Map<string, ChainHandler>();
+  /** The appended stages' default options, parsed once per build and shared (read-only). */
+  readonly #stageDefaults = new Map<string, unknown>();
   #generation: Generation | undefined;
 
   constructor(merged: MergedConfig, options: BuildOptions) {
@@ -546,10 +548,14 @@ class Builder {
       if (stages[type] === false || types.has(type)) continue;
       const registered = o.registry.get(type);
       if (!registered) continue;
-      const defaults = registered.definition.config.parse({});
+      let defaults = this.#stageDefaults.get(type);
+      if (defaults === undefined) {
+        defaults = registered.definition.config.parse({});
+        this.#stageDefaults.set(type, defaults);
+      }
       links.push(this.#link(router, `${type}@internal`, "internal", registered, defaults, log));
     }
-    return await compileChain(links, (c: Context) => node.handle(c), { router, log: o.log }, {
+    return await compileChain(links, serviceTerminal(node), { router, log: o.log }, {
       own: this.#segments,
       ...(o.liveSegments ? { live: o.liveSegments } : {}),
       prefix: `${router}|${variant}`,
@@ -616,6 +622,11 @@ function recursionGuardLink(router: string): ChainLink {
         await next();
       }),
   };
+}
+
+/** Runs `node` at the end of a chain (made here so it holds the node and nothing else). */
+function serviceTerminal(node: ServiceNode): (c: Context) => Promise<Response> {
+  return (c) => node.handle(c);
 }
 
 /** A chain with no middlewares in front of a service (for `ctx.service()`). */
