@@ -13,6 +13,13 @@
  * more (src/util/headers.ts), so the 13-byte case is also run with a
  * browser's request headers.
  *
+ * A third proxy, the floor (`_floor_proxy.ts`), is the minimal one plus only
+ * what every forwarded request must get (X-Forwarded-* headers, hop-by-hop
+ * stripping, an abort signal). It is not a target: it shows how much of
+ * Pacer's ratio the requirements alone cost, and how much Pacer adds.
+ * The resident memory of Pacer with 10 and with 10,000 routers is printed
+ * at the end.
+ *
  * Every process (upstream, proxies, wrk) shares the machine's cores, so
  * absolute numbers vary between runs. To keep the ratios honest on a busy
  * machine, scenarios are interleaved over several rounds and each ratio is
@@ -191,6 +198,15 @@ function pacerConfig(dir: string, port: number, upstream: string, routers: numbe
   return file;
 }
 
+/** A process's resident set size (VmRSS), in MiB (through `cat`, as {@linkcode cpuSeconds}). */
+async function rssMiB(pid: number): Promise<string> {
+  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/status`], stdout: "piped" })
+    .output();
+  const status = new TextDecoder().decode(out.stdout);
+  const kB = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN);
+  return (kB / 1024).toFixed(0);
+}
+
 function print(results: Result[]): void {
   const head = ["scenario", "req/s", "p50", "p99", "CPU µs/req", "errors"];
   const rows = results.map((r) => [
@@ -210,6 +226,7 @@ function print(results: Result[]): void {
 const dir = await Deno.makeTempDir({ prefix: "pacer-bench-" });
 const upstreamPort = freePort();
 const baselinePort = freePort();
+const floorPort = freePort();
 const pacerPort = freePort();
 const pacerManyPort = freePort();
 const upstreamOrigin = `http://127.0.0.1:${upstreamPort}`;
@@ -223,6 +240,11 @@ try {
     baselinePort,
   );
   procs.push(baseline);
+  const floor = await spawn(
+    ["run", "--allow-net", "bench/_floor_proxy.ts", String(floorPort), upstreamOrigin],
+    floorPort,
+  );
+  procs.push(floor);
   const pacerArgs = (config: string) => [
     "run",
     "--allow-net",
@@ -245,8 +267,10 @@ try {
   const browser = BROWSER_HEADERS;
   const scenarios: [string, number, string, string, number, (readonly string[])?][] = [
     ["minimal proxy /small", baselinePort, "/small", "app5.bench", baseline.pid],
+    ["floor proxy /small", floorPort, "/small", "app5.bench", floor.pid],
     ["pacer /small", pacerPort, "/small", "app5.bench", pacer.pid],
     ["minimal proxy /small, browser", baselinePort, "/small", "app5.bench", baseline.pid, browser],
+    ["floor proxy /small, browser", floorPort, "/small", "app5.bench", floor.pid, browser],
     ["pacer /small, browser", pacerPort, "/small", "app5.bench", pacer.pid, browser],
     ["minimal proxy /64k", baselinePort, "/64k", "app5.bench", baseline.pid],
     ["pacer /64k", pacerPort, "/64k", "app5.bench", pacer.pid],
@@ -292,6 +316,21 @@ try {
     `  CPU/req 10,000 ÷ 10 routers:     ${
       ratio("pacer 10,000 routers /small", "pacer /small")
     }  (target ≤ 1.10)`,
+  );
+  console.log(
+    "\nwhere the 13 B ratio comes from (floor: the minimal proxy plus the requirements):",
+  );
+  console.log(
+    `  CPU/req floor ÷ minimal: ${ratio("floor proxy /small", "minimal proxy /small")}, ` +
+      `browser headers ${ratio("floor proxy /small, browser", "minimal proxy /small, browser")}`,
+  );
+  console.log(
+    `  CPU/req pacer ÷ floor:   ${ratio("pacer /small", "floor proxy /small")}, ` +
+      `browser headers ${ratio("pacer /small, browser", "floor proxy /small, browser")}`,
+  );
+  console.log(
+    `\nresident memory after the load: pacer, 10 routers ${await rssMiB(pacer.pid)} MiB; ` +
+      `10,000 routers ${await rssMiB(many.pid)} MiB`,
   );
 } finally {
   for (const p of procs.reverse()) await p.stop();
