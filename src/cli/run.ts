@@ -14,6 +14,7 @@ import {
   staticConfigWarnings,
 } from "../config/static.ts";
 import { createLogger, type Logger, type LogSink } from "../log/logger.ts";
+import { AccessLog } from "../log/access_log.ts";
 import { builtinRegistry } from "../middleware/builtins.ts";
 import { loadPlugins } from "../plugin/loader.ts";
 import { FileProvider } from "../provider/file/mod.ts";
@@ -65,6 +66,29 @@ function fileSink(path: string): LogSink {
   };
 }
 
+/** Writes text whole (a write may take only part of it), and never throws. */
+function textWriter(file: { writeSync(p: Uint8Array): number }): (text: string) => void {
+  const encoder = new TextEncoder();
+  return (text) => {
+    try {
+      let bytes = encoder.encode(text);
+      while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
+    } catch {
+      // A full disk or a closed stdout must not take the proxy down.
+    }
+  };
+}
+
+/** The access log the static configuration asks for (to stdout unless `filePath`). */
+export function accessLogFor(config: StaticConfig): AccessLog | undefined {
+  const a = config.accessLog;
+  if (!a) return undefined;
+  const out = a.filePath
+    ? Deno.openSync(a.filePath, { append: true, create: true, write: true })
+    : Deno.stdout;
+  return new AccessLog(a, textWriter(out));
+}
+
 /** Creates the logger the static configuration asks for. */
 export function loggerFor(config: StaticConfig): Logger {
   return createLogger({
@@ -88,6 +112,7 @@ export async function pacerOptions(
 ): Promise<PacerOptions> {
   const registry = builtinRegistry();
   await loadPlugins(config.plugins, registry, log);
+  const accessLog = accessLogFor(config);
   const entryPoints: PacerEntryPoint[] = [];
   for (const [name, ep] of Object.entries(config.entryPoints)) {
     const trusted = new IPChecker(ep.forwardedHeaders.trustedIPs);
@@ -112,6 +137,7 @@ export async function pacerOptions(
       middlewares: ep.http.middlewares,
       requestAcceptGraceTimeoutMs: ep.transport.lifeCycle.requestAcceptGraceTimeout,
       graceTimeOutMs: ep.transport.lifeCycle.graceTimeOut,
+      ...(accessLog ? { accessLog } : {}),
     });
   }
   const providers: Provider[] = [...(extra.providers ?? [])];
@@ -209,7 +235,13 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     io.stderr(explainStartError(error) + "\n");
     return 1;
   }
-  const log = loggerFor(config);
+  let log: Logger;
+  try {
+    log = loggerFor(config);
+  } catch (error) {
+    io.stderr(explainStartError(error) + "\n");
+    return 1;
+  }
   logStrayErrors(log);
   if (note) log.warn(note);
   for (const warning of staticConfigWarnings(config)) log.warn(warning);

@@ -31,6 +31,7 @@ import { marathonOptionsSchema } from "../provider/marathon/options.ts";
 import { ipOrCidrSchema } from "../net/ip.ts";
 import { shippedPluginDir } from "../plugin/loader.ts";
 import type { LogFormat, LogLevel } from "../log/logger.ts";
+import { parseStatusRanges } from "../log/access_log.ts";
 
 // ---- Helpers -----------------------------------------------------------------
 
@@ -38,6 +39,15 @@ import type { LogFormat, LogLevel } from "../log/logger.ts";
  * A section that is always present in the output: absent or empty (`log:`
  * with nothing under it) means all defaults.
  */
+/** An access log field's or header's mode. */
+const fieldModeSchema = z.enum(["keep", "drop", "redact"]);
+
+/** A status code or range for `accessLog.filters.statusCodes`. */
+const statusFilterSchema = z.string().superRefine((value, ctx) => {
+  const ranges = parseStatusRanges([value]);
+  if (typeof ranges === "string") ctx.addIssue({ code: "custom", message: ranges });
+});
+
 function section<T extends z.ZodType>(schema: T) {
   return z.preprocess((v) => (v === null ? {} : v), schema).prefault({});
 }
@@ -317,11 +327,36 @@ const baseSchema = z.strictObject({
     /** @default {false} */
     noColor: z.boolean().default(false),
   })),
-  /** Access log: accepted for compatibility, NOT IMPLEMENTED yet (nothing is written). */
+  /** Access log: one line per delivered request (Traefik's). Off unless the section is present. */
   accessLog: toggle(z.strictObject({
+    /** Append to this file; stdout without it. */
     filePath: z.string().min(1).optional(),
-    /** @default {"common"} */
+    /** `common` (Traefik's Common Log Format) or `json`. @default {"common"} */
     format: z.enum(["common", "json"]).default("common"),
+    /** Lines kept in memory before writing (at most a second). @default {0} */
+    bufferingSize: z.number().int().min(0).default(0),
+    /** Log requests served by `@internal` routers too. @default {false} */
+    addInternals: z.boolean().default(false),
+    /** With any filter set, a request is logged when it passes one. */
+    filters: z.strictObject({
+      /** `"404"`, `"500-599"`. */
+      statusCodes: z.array(statusFilterSchema).optional(),
+      /** Log retried requests. @default {false} */
+      retryAttempts: z.boolean().default(false),
+      /** Log requests slower than this. @default {0} */
+      minDuration: duration().default(0),
+    }).optional(),
+    /** JSON only: which fields and request headers are kept, dropped or redacted. */
+    fields: z.strictObject({
+      /** @default {"keep"} */
+      defaultMode: fieldModeSchema.default("keep"),
+      names: z.record(z.string(), fieldModeSchema).optional(),
+      headers: z.strictObject({
+        /** @default {"drop"} */
+        defaultMode: fieldModeSchema.default("drop"),
+        names: z.record(z.string(), fieldModeSchema).optional(),
+      }).optional(),
+    }).optional(),
   })),
   core: section(z.strictObject({
     /** Rule syntax of routers that do not set `ruleSyntax`. @default {"v3"} */
@@ -775,13 +810,10 @@ async function missingFiles(
 
 /**
  * Notes about a valid configuration that a user should still hear about:
- * accepted options that do nothing yet.
+ * accepted options that do nothing.
  */
 export function staticConfigWarnings(config: StaticConfig): string[] {
   const out: string[] = [];
-  if (config.accessLog) {
-    out.push("accessLog is accepted but not implemented yet: no access log is written");
-  }
   if (config.global) out.push("global is accepted and ignored (Pacer never phones home)");
   return out;
 }

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { type AccessLog, type AccessRecord, countingBody } from "../log/access_log.ts";
 import type { Logger } from "../log/logger.ts";
 import { UPSTREAM_ERROR_HEADER, withoutForwardedHeaders } from "../service/forward.ts";
 import { editableResponse } from "../util/editable_response.ts";
@@ -30,6 +31,8 @@ export interface EntryPointOptions {
   readonly readTimeoutMs?: number;
   /** ms; 0 = none. */
   readonly writeTimeoutMs?: number;
+  /** Where delivered requests are logged (none: no access log). */
+  readonly accessLog?: AccessLog;
 }
 
 /** Dispatches a request (the handler switcher). */
@@ -142,12 +145,14 @@ export class EntryPoint {
     });
   }
 
-  async #serve(request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<Response> {
+  #serve(request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<Response> {
     const o = this.#options;
     const ip = info.remoteAddr.hostname;
     this.#inFlight++;
     info.completed.finally(() => this.#inFlight--);
     const trusted = o.isTrusted(ip);
+    const accessLog = o.accessLog;
+    const record = accessLog?.begin(request);
     const arrival: Arrival = {
       entryPoint: this.name,
       remoteAddr: info.remoteAddr,
@@ -155,8 +160,29 @@ export class EntryPoint {
       trusted,
       completed: info.completed,
       original: request,
+      ...(record ? { accessLog: record } : {}),
     };
-    let incoming = trusted ? request : withoutForwardedHeaders(request);
+    if (accessLog && record) return this.#logged(accessLog, record, request, arrival, info);
+    return this.#respond(request, arrival);
+  }
+
+  /** Serves a request and logs it once the client has its response. */
+  async #logged(
+    accessLog: AccessLog,
+    record: AccessRecord,
+    request: Request,
+    arrival: Arrival,
+    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+  ): Promise<Response> {
+    const response = countingBody(await this.#respond(request, arrival), record);
+    const log = () => accessLog.end(record, response, arrival);
+    info.completed.then(log, log);
+    return response;
+  }
+
+  async #respond(request: Request, arrival: Arrival): Promise<Response> {
+    const o = this.#options;
+    let incoming = arrival.trusted ? request : withoutForwardedHeaders(request);
     if (o.readTimeoutMs) incoming = withReadDeadline(incoming, o.readTimeoutMs);
     if (!o.writeTimeoutMs) return this.#finish(await this.#dispatch(incoming, arrival));
     let timer: ReturnType<typeof setTimeout> | undefined;

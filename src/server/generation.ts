@@ -8,6 +8,7 @@
  * @module
  */
 import type { LoadBalancerConfig } from "../config/dynamic.ts";
+import type { AccessRecord } from "../log/access_log.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Diagnostic } from "../provider/provider.ts";
 import { requestFacts, type RouteEntry, RouterIndex } from "../router/mod.ts";
@@ -52,6 +53,8 @@ export interface Arrival {
   /** The request as `Deno.serve` gave it (the only one a WebSocket upgrade accepts). */
   readonly original?: Request;
   readonly completed?: Promise<void>;
+  /** This request's access log record, when an access log is written. */
+  readonly accessLog?: AccessRecord;
 }
 
 const NOT_FOUND_HEADERS = { "content-type": "text/plain; charset=utf-8" };
@@ -131,14 +134,20 @@ export class Generation {
       );
     }
     const client: ClientFacts = { ip: clientIP, tls: arrival.tls, trusted: arrival.trusted };
+    const vars: Record<string, unknown> = arrival.original
+      ? { router: route.name, client, upgradeRequest: arrival.original }
+      : { router: route.name, client };
+    const record = arrival.accessLog;
+    if (record) {
+      record.router = route.name;
+      vars.accessLog = record;
+    }
     const env: ChainEnv = {
       remoteAddr: arrival.remoteAddr,
       entryPoint: arrival.entryPoint,
       tls: arrival.tls,
       ...(arrival.completed ? { completed: arrival.completed } : {}),
-      vars: arrival.original
-        ? { router: route.name, client, upgradeRequest: arrival.original }
-        : { router: route.name, client },
+      vars,
     };
     return route.value(request, env);
   }

@@ -220,6 +220,9 @@ export class Pacer implements AsyncDisposable {
     await this.#providersDone;
     this.switcher.close();
     this.pool.close();
+    for (const accessLog of new Set(this.#options.entryPoints.map((e) => e.accessLog))) {
+      accessLog?.flush();
+    }
     log.info("Stopped");
   }
 

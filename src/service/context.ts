@@ -6,6 +6,7 @@
  * @module
  */
 import type { UpstreamServer } from "./server.ts";
+import type { AccessRecord } from "../log/access_log.ts";
 import type { ClientFacts } from "./forward.ts";
 import type { PassiveHealthCheckConfig } from "../config/dynamic.ts";
 
@@ -62,5 +63,7 @@ declare module "hono" {
      * `c.req.raw` (rewrites), but only this one can be upgraded to a WebSocket.
      */
     upgradeRequest: Request;
+    /** This request's access log record (only when an access log is written). */
+    accessLog: AccessRecord;
   }
 }

@@ -163,6 +163,11 @@ export class LoadBalancerService implements ServiceNode {
     const { index, server, setCookie } = picked;
     c.set("upstream", server);
     c.get("retryAttempt")?.tried.add(server);
+    const record = c.get("accessLog");
+    if (record) {
+      record.service = this.name;
+      record.server = server;
+    }
     const drain = c.get("drain");
     const release = drain?.begin(server);
     let response = await forward(c.req.raw, server, clientFacts(c), this.#forwardFor[index]!, {

@@ -24,7 +24,7 @@ function freePort(): number {
   return port;
 }
 
-Deno.test("pacer run: serves from a config file, survives a plugin's stray errors, exits 0 on SIGTERM", async () => {
+Deno.test("pacer run: serves from a config file, survives a plugin's stray errors, exits 0 on SIGTERM, flushes its access log", async () => {
   await using up = await upstream("hello");
   const dir = await Deno.makeTempDir();
   const port = freePort();
@@ -70,9 +70,12 @@ plugins:
     module: ./bomb.ts
 log:
   format: json
+accessLog:
+  filePath: ${join(dir, "access.log")}
+  bufferingSize: 100
 `,
     );
-    const child = pacerRun(["--allow-net", "--allow-read", "--allow-env"], [
+    const child = pacerRun(["--allow-net", "--allow-read", "--allow-env", `--allow-write=${dir}`], [
       "--configFile",
       config,
     ]).spawn();
@@ -103,6 +106,10 @@ log:
       ),
     );
     ok(logs.some((l) => l.msg === "Stopped"));
+    // Buffered lines are written at shutdown.
+    const served = (await Deno.readTextFile(join(dir, "access.log"))).split("\n")
+      .filter((line) => / "GET \/ -" 200 5 "-" "[^"]*" \d+ "r@file" /.test(line));
+    ok(served.length >= 2, `two served requests in the access log, got ${served.length}`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -136,4 +143,22 @@ Deno.test("pacer run: a missing permission is explained with the flag to add", a
   equal(out.code, 1);
   const text = new TextDecoder().decode(out.stderr);
   ok(/^Missing permission: .*--allow-net/.test(text), text);
+});
+
+Deno.test("pacer run: a log or access log file it may not write is explained with the flag", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const option of ["--log.filePath=pacer.log", "--accessLog.filePath=access.log"]) {
+      const out = await pacerRun(
+        ["--allow-net", "--allow-read", "--allow-env"],
+        ["--entryPoints.web.address=127.0.0.1:0", option],
+        dir,
+      ).output();
+      const text = new TextDecoder().decode(out.stderr);
+      equal(out.code, 1, text);
+      ok(/^Missing permission: Requires write access .*--allow-write/.test(text), text);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

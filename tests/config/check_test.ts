@@ -36,7 +36,7 @@ Deno.test("pacer check skips a leading 'check' and prints warnings", async () =>
     code: 0,
     stdout: "Configuration OK: check_ok.yaml\n" +
       "  dynamic files: dynamic/middlewares.json, dynamic/routes.yaml\n" +
-      "  warning: accessLog is accepted but not implemented yet: no access log is written\n",
+      "  warning: global is accepted and ignored (Pacer never phones home)\n",
     stderr: "",
   });
 });

@@ -104,7 +104,7 @@ Deno.test("loadStaticConfig() applies the defaults of enabled sections", async (
     manualRouting: false,
     terminatingStatusCode: 503,
   });
-  deepEqual(config.accessLog, { format: "common" });
+  deepEqual(config.accessLog, { format: "common", bufferingSize: 0, addInternals: false });
   deepEqual(config.providers.marathon, {
     endpoint: "http://127.0.0.1:8080",
     exposedByDefault: true,
@@ -122,9 +122,7 @@ Deno.test("loadStaticConfig() applies the defaults of enabled sections", async (
     resyncInterval: 60_000,
     eventsIdleTimeout: 30_000,
   });
-  deepEqual(staticConfigWarnings(config), [
-    "accessLog is accepted but not implemented yet: no access log is written",
-  ]);
+  deepEqual(staticConfigWarnings(config), []);
 });
 
 Deno.test("loadStaticConfig() reads the YAML and JSON fixtures to the same configuration", async () => {
@@ -697,4 +695,32 @@ Deno.test("loadStaticConfig() refuses a file that is not a set of options", asyn
       { location: "pacer.yaml", message },
     ]);
   }
+});
+
+Deno.test("loadStaticConfig() reads accessLog's filters and fields and locates bad ones", async () => {
+  const { config } = await load({
+    "/w/pacer.yaml": [
+      "accessLog:",
+      "  format: json",
+      "  filters: {statusCodes: ['404', '500-599'], minDuration: 10ms}",
+      "  fields: {headers: {defaultMode: keep, names: {Authorization: redact}}}",
+    ].join("\n"),
+  });
+  deepEqual(config.accessLog, {
+    format: "json",
+    bufferingSize: 0,
+    addInternals: false,
+    filters: { statusCodes: ["404", "500-599"], retryAttempts: false, minDuration: 10 },
+    fields: {
+      defaultMode: "keep",
+      headers: { defaultMode: "keep", names: { Authorization: "redact" } },
+    },
+  });
+  const problems = await problemsOf(load({
+    "/w/pacer.yaml":
+      "accessLog:\n  filters:\n    statusCodes: ['5xx']\n  fields: {defaultMode: hide}\n",
+  }));
+  deepEqual(problems.map((p) => p.location), ["pacer.yaml:3:19", "pacer.yaml:4:12"]);
+  match(problems[0]!.message, /'5xx' is not a status code or range/);
+  match(problems[1]!.message, /accessLog\.fields\.defaultMode/);
 });

@@ -234,6 +234,8 @@ export function retry(
       : { body: null, replayable: false, stream: original.body };
     for (let attempt = 1;; attempt++) {
       c.set("retryAttempt", { attempt, tried });
+      const record = c.get("accessLog");
+      if (record) record.retryAttempts = attempt - 1;
       const body = buffered.replayable ? buffered.body : (buffered.stream ?? null);
       const response = await downstream(c, attemptRequest(original, body));
       if (attempt >= config.attempts || !buffered.replayable) return response;
