@@ -72,6 +72,8 @@ export interface AccessRecord {
   server?: UpstreamServer;
   /** Attempts after the first. */
   retryAttempts: number;
+  /** Set for a router with `observability.accessLogs: false`: no line. */
+  silent?: boolean;
   /** Body bytes sent to the client (its Content-Length, else counted as it is read). */
   bytes?: number;
   /** Requests received before and including this one (CLF's request count). */
@@ -203,7 +205,7 @@ export class AccessLog {
    * @param response The response the client got.
    */
   end(record: AccessRecord, response: Response, arrival: AccessArrival): void {
-    if (!this.#addInternals && record.router?.endsWith("@internal")) return;
+    if (record.silent || (!this.#addInternals && record.router?.endsWith("@internal"))) return;
     const durationMs = performance.now() - record.start;
     if (!this.#keep(response.status, record.retryAttempts, durationMs)) return;
     try {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { LoadBalancerConfig } from "../config/dynamic.ts";
+import type { LoadBalancerConfig, RouterConfig } from "../config/dynamic.ts";
 import type { AccessRecord } from "../log/access_log.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Diagnostic } from "../provider/provider.ts";
@@ -140,6 +140,8 @@ export class Generation {
     const record = arrival.accessLog;
     if (record) {
       record.router = route.name;
+      const config = this.routers.get(route.name)?.config as RouterConfig | undefined;
+      if (config?.observability?.accessLogs === false) record.silent = true;
       vars.accessLog = record;
     }
     const env: ChainEnv = {

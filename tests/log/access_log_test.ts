@@ -175,6 +175,33 @@ Deno.test("access log JSON keeps, drops and redacts fields and request headers",
   equal(record["request_User-Agent"], "probe");
 });
 
+Deno.test("access log leaves out routers with observability.accessLogs: false", async () => {
+  await using up = await upstream("ok");
+  const { log, lines } = captured();
+  await using p = await startPacer({
+    web: { accessLog: log },
+    config: {
+      http: {
+        routers: {
+          quiet: {
+            rule: "Host(`quiet.test`)",
+            service: "s",
+            observability: { accessLogs: false },
+          },
+          loud: { rule: "Host(`loud.test`)", service: "s", observability: { accessLogs: true } },
+        },
+        services: { s: service(up.url) },
+      },
+    },
+  });
+  for (const host of ["quiet.test", "loud.test", "quiet.test"]) {
+    await (await p.request(host, "/")).body?.cancel();
+  }
+  await linesAfter(lines, 1);
+  await delay(50); // a line for a quiet request would have come by now
+  deepEqual(lines.map((l) => /"(\w+)@file"/.exec(l)?.[1]), ["loud"]);
+});
+
 Deno.test("access log filters keep a request that passes any of them (Traefik's keepAccessLog)", () => {
   const { log, lines } = captured({
     filters: { statusCodes: ["404", "500-503"], retryAttempts: true },
