@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { pathAndQuery } from "../service/forward.ts";
 import type { UpstreamServer } from "../service/server.ts";
 import { copyHeaders, headerPairs } from "../util/headers.ts";
 
@@ -115,14 +116,6 @@ function clfTime(d: Date): string {
 function quoted(value: string | null | undefined): string {
   if (!value) return '"-"';
   return JSON.stringify(value);
-}
-
-/** The path and query of a URL string, as received. */
-function requestUri(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start < 0) return "/";
-  const hash = url.indexOf("#", start);
-  return hash < 0 ? url.slice(start) : url.slice(start, hash);
 }
 
 function splitHost(host: string): { name: string; port: string } {
@@ -254,7 +247,7 @@ export class AccessLog {
     durationMs: number,
   ): string {
     return `${arrival.remoteAddr.hostname} - - [${clfTime(record.startTime)}] ` +
-      `"${record.method} ${requestUri(record.url)} -" ${response.status} ` +
+      `"${record.method} ${pathAndQuery(record.url)} -" ${response.status} ` +
       `${record.bytes ?? 0} ${quoted(record.referer)} ` +
       `${quoted(record.userAgent)} ${record.count} ${quoted(record.router)} ` +
       `${quoted(record.server?.rawUrl)} ${Math.round(durationMs)}ms`;
@@ -281,7 +274,7 @@ export class AccessLog {
       RequestCount: record.count,
       RequestHost: host.name,
       RequestMethod: record.method,
-      RequestPath: requestUri(record.url),
+      RequestPath: pathAndQuery(record.url),
       RequestPort: host.port || "-",
       RequestProtocol: "-",
       RequestScheme: arrival.tls ? "https" : "http",

@@ -157,7 +157,7 @@ export function stripHopByHop(headers: Headers): void {
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 
 /** The path and query of a URL string, as received (no re-encoding). */
-function pathAndQuery(url: string): string {
+export function pathAndQuery(url: string): string {
   const start = url.indexOf("/", url.indexOf("//") + 2);
   if (start < 0) return "/";
   const hash = url.indexOf("#", start);

@@ -27,18 +27,23 @@ function service(...urls: string[]) {
   return { loadBalancer: { servers: urls.map((url) => ({ url })) } };
 }
 
-Deno.test("access log writes Traefik's Common Log Format once the response is delivered", async () => {
-  await using up = await upstream("hello");
-  const { log, lines } = captured();
-  await using p = await startPacer({
+/** Pacer with router `api` (Host a.test) to `server`, logging into `log`. */
+function pacerLogging(log: AccessLog, server: string) {
+  return startPacer({
     web: { accessLog: log },
     config: {
       http: {
         routers: { api: { rule: "Host(`a.test`)", service: "s" } },
-        services: { s: service(up.url) },
+        services: { s: service(server) },
       },
     },
   });
+}
+
+Deno.test("access log writes Traefik's Common Log Format once the response is delivered", async () => {
+  await using up = await upstream("hello");
+  const { log, lines } = captured();
+  await using p = await pacerLogging(log, up.url);
   const res = await p.request("a.test", "/path?q=1", {
     headers: { "user-agent": "probe/1.0", referer: "http://from.example/" },
   });
@@ -66,15 +71,7 @@ Deno.test("access log counts the bytes of a body without Content-Length and logs
       }),
     ));
   const { log, lines } = captured();
-  await using p = await startPacer({
-    web: { accessLog: log },
-    config: {
-      http: {
-        routers: { api: { rule: "Host(`a.test`)", service: "s" } },
-        services: { s: service(up.url) },
-      },
-    },
-  });
+  await using p = await pacerLogging(log, up.url);
   equal(await (await p.request("a.test", "/stream")).text(), "abcdefg");
   await linesAfter(lines, 1);
   const missing = await p.request("nowhere.test", "/");
@@ -142,15 +139,7 @@ Deno.test("access log JSON keeps, drops and redacts fields and request headers",
       headers: { defaultMode: "keep", names: { Authorization: "redact", "X-Secret": "drop" } },
     },
   });
-  await using p = await startPacer({
-    web: { accessLog: log },
-    config: {
-      http: {
-        routers: { api: { rule: "Host(`a.test`)", service: "s" } },
-        services: { s: service(up.url) },
-      },
-    },
-  });
+  await using p = await pacerLogging(log, up.url);
   const res = await p.request("a.test", "/", {
     headers: { authorization: "Bearer t", "x-secret": "s", "user-agent": "probe" },
   });
