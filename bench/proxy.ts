@@ -29,7 +29,15 @@
  *
  * @module
  */
-import { join } from "node:path";
+import {
+  cpuSeconds,
+  freePort,
+  memoryMiB,
+  pacerArgs,
+  pacerConfig,
+  type Proc,
+  spawn,
+} from "./_processes.ts";
 
 const args = Deno.args;
 const option = (name: string, fallback: number) => {
@@ -39,64 +47,6 @@ const option = (name: string, fallback: number) => {
 const DURATION = option("duration", 3);
 const ROUNDS = option("rounds", 3);
 const CONNECTIONS = option("connections", 32);
-const root = new URL("..", import.meta.url).pathname;
-const deno = Deno.execPath();
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-interface Proc {
-  pid: number;
-  stop(): Promise<void>;
-}
-
-async function spawn(argv: string[], waitForPort: number): Promise<Proc> {
-  const child = new Deno.Command(deno, {
-    args: argv,
-    cwd: root,
-    stdout: "null",
-    stderr: "inherit",
-    env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
-  }).spawn();
-  for (let i = 0; i < 300; i++) {
-    try {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port: waitForPort });
-      conn.close();
-      return {
-        pid: child.pid,
-        async stop() {
-          try {
-            child.kill("SIGTERM");
-          } catch { /* gone */ }
-          await child.status;
-        },
-      };
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  try {
-    child.kill("SIGKILL");
-  } catch { /* exited already */ }
-  throw new Error(`process ${argv.join(" ")} did not listen on ${waitForPort}`);
-}
-
-/**
- * CPU seconds (user + system) used so far by a process. Read through `cat`:
- * Deno asks for --allow-all to read another process's /proc files.
- */
-async function cpuSeconds(pid: number): Promise<number> {
-  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/stat`], stdout: "piped" })
-    .output();
-  const stat = new TextDecoder().decode(out.stdout);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // fields[11] = utime, fields[12] = stime (clock ticks; 100 per second on Linux)
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 interface Result {
   name: string;
@@ -166,47 +116,6 @@ async function load(
   return { name, rps, p50, p99, cpuUsPerReq: requests ? (cpu / requests) * 1e6 : NaN, errors };
 }
 
-function pacerConfig(dir: string, port: number, upstream: string, routers: number): string {
-  const dynamic = join(dir, `dynamic_${routers}.yaml`);
-  const lines = ["http:", "  routers:"];
-  for (let i = 0; i < routers; i++) {
-    lines.push(`    r${i}:`, `      rule: Host(\`app${i}.bench\`)`, "      service: app");
-  }
-  lines.push(
-    "  services:",
-    "    app:",
-    "      loadBalancer:",
-    "        servers:",
-    `          - url: ${upstream}`,
-  );
-  Deno.writeTextFileSync(dynamic, lines.join("\n") + "\n");
-  const file = join(dir, `pacer_${routers}.yaml`);
-  Deno.writeTextFileSync(
-    file,
-    [
-      "entryPoints:",
-      "  web:",
-      `    address: 127.0.0.1:${port}`,
-      "providers:",
-      "  file:",
-      `    filename: ${dynamic}`,
-      "    watch: false",
-      "log:",
-      "  level: ERROR",
-    ].join("\n") + "\n",
-  );
-  return file;
-}
-
-/** A process's resident set size (VmRSS), in MiB (through `cat`, as {@linkcode cpuSeconds}). */
-async function rssMiB(pid: number): Promise<string> {
-  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/status`], stdout: "piped" })
-    .output();
-  const status = new TextDecoder().decode(out.stdout);
-  const kB = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN);
-  return (kB / 1024).toFixed(0);
-}
-
 function print(results: Result[]): void {
   const head = ["scenario", "req/s", "p50", "p99", "CPU µs/req", "errors"];
   const rows = results.map((r) => [
@@ -245,15 +154,6 @@ try {
     floorPort,
   );
   procs.push(floor);
-  const pacerArgs = (config: string) => [
-    "run",
-    "--allow-net",
-    "--allow-read",
-    "--allow-env",
-    "src/main.ts",
-    "--configFile",
-    config,
-  ];
   const pacer = await spawn(pacerArgs(pacerConfig(dir, pacerPort, upstreamOrigin, 10)), pacerPort);
   procs.push(pacer);
   const many = await spawn(
@@ -329,8 +229,10 @@ try {
       `browser headers ${ratio("pacer /small, browser", "floor proxy /small, browser")}`,
   );
   console.log(
-    `\nresident memory after the load: pacer, 10 routers ${await rssMiB(pacer.pid)} MiB; ` +
-      `10,000 routers ${await rssMiB(many.pid)} MiB`,
+    `\nresident memory after the load: pacer, 10 routers ${
+      (await memoryMiB(pacer.pid)).toFixed(0)
+    } MiB; ` +
+      `10,000 routers ${(await memoryMiB(many.pid)).toFixed(0)} MiB`,
   );
 } finally {
   for (const p of procs.reverse()) await p.stop();
