@@ -8,7 +8,8 @@
  * Deno's server exposes no socket timeouts, so `respondingTimeouts` are
  * applied per request: `writeTimeout` bounds the time to produce and send a
  * response (a hanging middleware gets a 504 or a cut body), `readTimeout`
- * bounds reading the request body. `idleTimeout` is left to Deno.
+ * bounds reading the request body (a slower client gets a 408:
+ * `read_deadline.ts`). `idleTimeout` is left to Deno.
  *
  * @module
  */
@@ -17,6 +18,7 @@ import type { Logger } from "../log/logger.ts";
 import { UPSTREAM_ERROR_HEADER, withoutForwardedHeaders } from "../service/forward.ts";
 import { editableResponse } from "../util/editable_response.ts";
 import type { Arrival } from "./generation.ts";
+import { withReadDeadline } from "./read_deadline.ts";
 
 /** What an entrypoint needs to listen and behave. */
 export interface EntryPointOptions {
@@ -39,39 +41,6 @@ export interface EntryPointOptions {
 export type Dispatch = (request: Request, arrival: Arrival) => Promise<Response>;
 
 const TEXT = { "content-type": "text/plain; charset=utf-8" };
-
-/** Deadline on reading a request body. */
-function withReadDeadline(request: Request, ms: number): Request {
-  if (!request.body || ms <= 0) return request;
-  const reader = request.body.getReader();
-  const deadline = Date.now() + ms;
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const left = deadline - Date.now();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      try {
-        const chunk = await Promise.race([
-          reader.read(),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(
-              () => reject(new Error("request body read timeout")),
-              Math.max(left, 0),
-            );
-          }),
-        ]);
-        if (chunk.done) controller.close();
-        else controller.enqueue(chunk.value);
-      } catch (error) {
-        reader.cancel(error).catch(() => {});
-        controller.error(error);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
-  return new Request(request, { body, duplex: "half" } as RequestInit);
-}
 
 /** One listener. */
 export class EntryPoint {
@@ -183,7 +152,9 @@ export class EntryPoint {
   async #respond(request: Request, arrival: Arrival): Promise<Response> {
     const o = this.#options;
     let incoming = arrival.trusted ? request : withoutForwardedHeaders(request);
-    if (o.readTimeoutMs) incoming = withReadDeadline(incoming, o.readTimeoutMs);
+    if (o.readTimeoutMs) {
+      incoming = withReadDeadline(incoming, o.readTimeoutMs, arrival.completed);
+    }
     if (!o.writeTimeoutMs) return this.#finish(await this.#dispatch(incoming, arrival));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<Response>((resolve) => {
@@ -205,7 +176,9 @@ export class EntryPoint {
   }
 
   #finish(response: Response): Response {
-    const internal = response.status >= 499 && response.headers.has(UPSTREAM_ERROR_HEADER);
+    const status = response.status;
+    const internal = (status >= 499 || status === 408) &&
+      response.headers.has(UPSTREAM_ERROR_HEADER);
     if (!internal && !this.#stopping) return response;
     const out = editableResponse(response);
     if (internal) out.headers.delete(UPSTREAM_ERROR_HEADER);

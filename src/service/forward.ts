@@ -14,6 +14,7 @@
  */
 import { derivedRequest } from "../util/derived_request.ts";
 import { copyHeaders, headerPairs } from "../util/headers.ts";
+import { isRequestBodyTimeout } from "../server/read_deadline.ts";
 import { clientWatch } from "./client_watch.ts";
 import type { UpstreamServer } from "./server.ts";
 
@@ -27,6 +28,8 @@ export type FailureKind =
   | "timeout"
   /** The client went away; nobody will read this response. */
   | "client-gone"
+  /** The client did not send its request body within the entrypoint's `readTimeout`. */
+  | "client-timeout"
   /** The server was forgotten (drain timeout) while the request ran. */
   | "drained"
   /** No server could take the request (none configured, or none healthy). */
@@ -364,6 +367,11 @@ export async function forward(
     }
     if (abortedBy === "timeout") {
       return failureResponse(504, "Gateway Timeout", { kind: "timeout", server, error });
+    }
+    if (isRequestBodyTimeout(error)) {
+      return failureResponse(408, "Request Timeout", { kind: "client-timeout", server, error }, {
+        connection: "close",
+      });
     }
     if (server.signal.aborted) {
       return failureResponse(502, "Bad Gateway", { kind: "drained", server, error });
