@@ -314,7 +314,7 @@ class Builder {
         }
         this.#healthChecked.push({ servers: servers.map((s) => s.server), config: hc });
       }
-      return new LoadBalancerService(name, servers, lb, { serverName: o.serverName });
+      return new LoadBalancerService(name, servers, lb, { serverName: o.serverName, log: o.log });
     }
     if (config.weighted) {
       const children: { service: ServiceNode; weight: number }[] = [];

@@ -16,7 +16,15 @@ import type { Context } from "hono";
 import "./context.ts";
 import type { LoadBalancerConfig, PassiveHealthCheckConfig } from "../config/dynamic.ts";
 import type { UpstreamServer } from "./server.ts";
-import { type ClientFacts, failureResponse, forward, type ForwardOptions } from "./forward.ts";
+import {
+  type ClientFacts,
+  failureOf,
+  failureResponse,
+  forward,
+  type ForwardOptions,
+  type UpstreamFailure,
+} from "./forward.ts";
+import { type Logger, silentLogger } from "../log/logger.ts";
 import {
   defaultCookieName,
   readCookie,
@@ -110,14 +118,16 @@ export class LoadBalancerService implements ServiceNode {
   readonly #cookieValues: string[];
   /** Interval after which a down server is checked again, for Retry-After. */
   readonly #recheckMs: number;
+  readonly #log: Logger;
 
   constructor(
     name: string,
     servers: readonly { server: UpstreamServer; weight: number }[],
     config: LoadBalancerConfig,
-    options: { serverName: string },
+    options: { serverName: string; log?: Logger },
   ) {
     this.name = name;
+    this.#log = options.log ?? silentLogger;
     this.config = config;
     this.#servers = servers.map((s) => s.server);
     this.#weights = servers.map((s) => s.weight);
@@ -174,6 +184,8 @@ export class LoadBalancerService implements ServiceNode {
       upgradeFrom: c.get("upgradeRequest"),
       delivered: (c.env as Partial<PacerEnv> | undefined)?.completed,
     });
+    const failure = failureOf(response);
+    if (failure) this.#logFailure(c, failure, response.status);
     const gate = c.get("healthGate");
     if (gate) {
       const now = Date.now();
@@ -185,6 +197,29 @@ export class LoadBalancerService implements ServiceNode {
     }
     if (release) response = releaseWhenDelivered(c, response, release);
     return response;
+  }
+
+  /**
+   * Logs why Pacer answered instead of the server: a warning when the server
+   * failed, debug when the client did (it left, or was too slow to send).
+   */
+  #logFailure(c: Context, failure: UpstreamFailure, status: number): void {
+    const clientSide = failure.kind === "client-gone" || failure.kind === "client-timeout";
+    if (clientSide && !this.#log.enabled("debug")) return;
+    const fields = {
+      router: c.get("router"),
+      service: this.name,
+      server: failure.server?.rawUrl,
+      kind: failure.kind,
+      status,
+      method: c.req.method,
+      path: c.req.path,
+      attempt: c.get("retryAttempt")?.attempt,
+      error: failure.error,
+    };
+    if (clientSide) {
+      this.#log.debug("Request ended by the client before the upstream answered", fields);
+    } else this.#log.warn("Upstream request failed", fields);
   }
 
   /** Whether a server other than `server` could take requests (passive health may eject it). */

@@ -15,7 +15,10 @@ const up = await upstream("big", async (request) => {
   if (request.method === "POST") {
     let n = 0;
     for await (const chunk of request.body!) n += chunk.length;
-    return new Response(String(n));
+    // How the body arrived: a sized upload must reach the upstream sized.
+    const framing = request.headers.get("content-length") ??
+      request.headers.get("transfer-encoding");
+    return new Response(String(n), { headers: { "x-upload-framing": String(framing) } });
   }
   const total = Number(new URL(request.url).searchParams.get("bytes"));
   let sent = 0;
