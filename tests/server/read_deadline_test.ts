@@ -55,11 +55,13 @@ async function countingUpstream(outcomes: string[]) {
 }
 
 for (
-  const [name, declared] of [
+  const [name, declared, middlewares] of [
     // Small enough for retry to buffer it for replay: retry reads it.
-    ["a body retry buffers", 10],
+    ["a body retry buffers", 10, []],
     // Larger than retry's replay limit (1 MiB): streamed by the forwarder.
-    ["a body streamed to the upstream", 2 * 1024 * 1024],
+    ["a body streamed to the upstream", 2 * 1024 * 1024, []],
+    // Read whole by a middleware before anything is forwarded.
+    ["a body the buffering middleware reads", 2 * 1024 * 1024, ["buffer"]],
   ] as const
 ) {
   Deno.test(`readTimeout: a client too slow to send ${name} gets 408 and the upstream request is cut`, async () => {
@@ -73,7 +75,10 @@ for (
       web: { readTimeoutMs: READ_TIMEOUT_MS },
       config: {
         http: {
-          routers: { r: { rule: "Host(`slow.test`)", service: "s" } },
+          routers: {
+            r: { rule: "Host(`slow.test`)", service: "s", middlewares: [...middlewares] },
+          },
+          middlewares: { buffer: { buffering: {} } },
           services: { s: lbService([up.url, other.url]) },
         },
       },
