@@ -216,6 +216,9 @@ export const redirectEntryPointSchema = z.strictObject({
   priority: z.number().int().default(2_147_483_646),
 });
 
+/** Traefik's default `idleTimeout` (180 s), which Pacer cannot apply (see {@linkcode staticConfigWarnings}). */
+const IDLE_TIMEOUT_DEFAULT_MS = 180_000;
+
 /** `entryPoints.<name>`. */
 export const entryPointSchema = z.strictObject({
   /** `":80"`, `"127.0.0.1:8080"`, `"[::1]:443"` (a `/tcp` suffix is dropped; `/udp` is refused). */
@@ -224,12 +227,12 @@ export const entryPointSchema = z.strictObject({
   asDefault: z.boolean().default(false),
   transport: section(z.strictObject({
     respondingTimeouts: section(z.strictObject({
-      /** Time to read a whole request, headers and body (0 = none). @default {60s} */
+      /** Time a client has to send its whole request body; a slower one gets 408 (0 = none). @default {60s} */
       readTimeout: duration().default(60_000),
       /** Time to write a response (0 = none). @default {0} */
       writeTimeout: duration().default(0),
-      /** Keep-alive idle time. @default {180s} */
-      idleTimeout: duration().default(180_000),
+      /** Keep-alive idle time: accepted, not applied (Deno keeps idle connections open). @default {180s} */
+      idleTimeout: duration().default(IDLE_TIMEOUT_DEFAULT_MS),
     })),
     lifeCycle: section(z.strictObject({
       /** Keep accepting requests this long after a stop signal. @default {0} */
@@ -815,5 +818,15 @@ async function missingFiles(
 export function staticConfigWarnings(config: StaticConfig): string[] {
   const out: string[] = [];
   if (config.global) out.push("global is accepted and ignored (Pacer never phones home)");
+  for (const [name, entryPoint] of Object.entries(config.entryPoints)) {
+    const idle = entryPoint.transport.respondingTimeouts.idleTimeout;
+    // 0 (none) is what Deno does; the default is not the user's choice.
+    if (idle !== 0 && idle !== IDLE_TIMEOUT_DEFAULT_MS) {
+      out.push(
+        `entryPoints.${name}.transport.respondingTimeouts.idleTimeout is not applied: ` +
+          "Deno's server keeps idle keep-alive connections open and lets no code close them",
+      );
+    }
+  }
   return out;
 }

@@ -9,7 +9,8 @@
  * applied per request: `writeTimeout` bounds the time to produce and send a
  * response (a hanging middleware gets a 504 or a cut body), `readTimeout`
  * bounds reading the request body (a slower client gets a 408:
- * `read_deadline.ts`). `idleTimeout` is left to Deno.
+ * `read_deadline.ts`). `idleTimeout` cannot be applied: Deno keeps idle keep-alive
+ * connections open and exposes none to close (a warning says so at start).
  *
  * @module
  */

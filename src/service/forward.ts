@@ -5,10 +5,12 @@
  * only from trusted peers), WebSocket upgrades are bridged, and the upstream
  * request is aborted when the client goes away.
  *
- * Failures become short text responses (502, 504) and are classified for
- * the retry middleware: a `connect` failure never reached the upstream, so
- * any method may be retried; a `reset` may have, so only idempotent methods
- * may be.
+ * Failures become short text responses (502, 504; 408 when the client was
+ * too slow to send its body) and are classified for the retry middleware and
+ * the health gate: a `connect` failure never reached the upstream, so any
+ * method may be retried; a `reset` may have, so only idempotent methods may
+ * be; a client's fault (`client-gone`, `client-timeout`) is never the
+ * server's.
  *
  * @module
  */

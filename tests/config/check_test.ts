@@ -24,7 +24,10 @@ Deno.test("pacer check accepts the good YAML and JSON files and their dynamic fi
     deepEqual(result, {
       code: 0,
       stdout: `Configuration OK: ${file}\n` +
-        "  dynamic files: dynamic/middlewares.json, dynamic/routes.yaml\n",
+        "  dynamic files: dynamic/middlewares.json, dynamic/routes.yaml\n" +
+        // The fixture sets Traefik's idleTimeout, which Deno gives no way to apply.
+        "  warning: entryPoints.websecure.transport.respondingTimeouts.idleTimeout is not " +
+        "applied: Deno's server keeps idle keep-alive connections open and lets no code close them\n",
       stderr: "",
     }, file);
   }

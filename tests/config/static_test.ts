@@ -125,6 +125,24 @@ Deno.test("loadStaticConfig() applies the defaults of enabled sections", async (
   deepEqual(staticConfigWarnings(config), []);
 });
 
+Deno.test("staticConfigWarnings() names an entrypoint's idleTimeout Pacer cannot apply, not the default or 0", async () => {
+  const { config } = await loadStaticConfig({
+    args: [
+      "--entryPoints.web.address=:80",
+      "--entryPoints.web.transport.respondingTimeouts.idleTimeout=30s",
+      "--entryPoints.plain.address=:81",
+      "--entryPoints.none.address=:82",
+      "--entryPoints.none.transport.respondingTimeouts.idleTimeout=0",
+    ],
+    env: {},
+    cwd: FIXTURES,
+  });
+  deepEqual(staticConfigWarnings(config), [
+    "entryPoints.web.transport.respondingTimeouts.idleTimeout is not applied: " +
+    "Deno's server keeps idle keep-alive connections open and lets no code close them",
+  ]);
+});
+
 Deno.test("loadStaticConfig() reads the YAML and JSON fixtures to the same configuration", async () => {
   const yaml = await loadStaticConfig({
     args: ["--config", "good.yaml"],
