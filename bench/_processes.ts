@@ -1,7 +1,7 @@
 /**
  * The processes a benchmark starts and what it reads of them: free ports,
  * spawning a Deno program and waiting for its port, a Pacer configuration,
- * and CPU time and memory from /proc.
+ * and CPU time and memory from /proc; and the benches' numeric options.
  *
  * /proc files are read through `cat`: Deno asks for --allow-all to read
  * another process's.
@@ -72,6 +72,20 @@ export function pacerArgs(config: string): string[] {
     "--configFile",
     config,
   ];
+}
+
+/**
+ * Runs one of the bench's helper programs (`bench/_upstream.ts`,
+ * `bench/_minimal_proxy.ts`, ...) with network access, on `port`.
+ */
+export function spawnHelper(script: string, port: number, ...args: string[]): Promise<Proc> {
+  return spawn(["run", "--allow-net", `bench/${script}`, String(port), ...args], port);
+}
+
+/** A numeric `--<name> <value>` option of the bench's command line. */
+export function numberOption(name: string, fallback: number): number {
+  const i = Deno.args.indexOf(`--${name}`);
+  return i >= 0 ? Number(Deno.args[i + 1]) : fallback;
 }
 
 /**

@@ -33,20 +33,17 @@ import {
   cpuSeconds,
   freePort,
   memoryMiB,
+  numberOption,
   pacerArgs,
   pacerConfig,
   type Proc,
   spawn,
+  spawnHelper,
 } from "./_processes.ts";
 
-const args = Deno.args;
-const option = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const DURATION = option("duration", 3);
-const ROUNDS = option("rounds", 3);
-const CONNECTIONS = option("connections", 32);
+const DURATION = numberOption("duration", 3);
+const ROUNDS = numberOption("rounds", 3);
+const CONNECTIONS = numberOption("connections", 32);
 
 interface Result {
   name: string;
@@ -141,18 +138,10 @@ const pacerManyPort = freePort();
 const upstreamOrigin = `http://127.0.0.1:${upstreamPort}`;
 const procs: Proc[] = [];
 try {
-  procs.push(
-    await spawn(["run", "--allow-net", "bench/_upstream.ts", String(upstreamPort)], upstreamPort),
-  );
-  const baseline = await spawn(
-    ["run", "--allow-net", "bench/_minimal_proxy.ts", String(baselinePort), upstreamOrigin],
-    baselinePort,
-  );
+  procs.push(await spawnHelper("_upstream.ts", upstreamPort));
+  const baseline = await spawnHelper("_minimal_proxy.ts", baselinePort, upstreamOrigin);
   procs.push(baseline);
-  const floor = await spawn(
-    ["run", "--allow-net", "bench/_floor_proxy.ts", String(floorPort), upstreamOrigin],
-    floorPort,
-  );
+  const floor = await spawnHelper("_floor_proxy.ts", floorPort, upstreamOrigin);
   procs.push(floor);
   const pacer = await spawn(pacerArgs(pacerConfig(dir, pacerPort, upstreamOrigin, 10)), pacerPort);
   procs.push(pacer);

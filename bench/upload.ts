@@ -27,20 +27,17 @@ import {
   cpuSeconds,
   freePort,
   memoryMiB,
+  numberOption,
   pacerArgs,
   pacerConfig,
   type Proc,
   spawn,
+  spawnHelper,
 } from "./_processes.ts";
 
-const args = Deno.args;
-const option = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
 const MiB = 1024 * 1024;
-const SIZE = option("mib", 128) * MiB;
-const TIMEOUT_S = option("timeout", 60);
+const SIZE = numberOption("mib", 128) * MiB;
+const TIMEOUT_S = numberOption("timeout", 60);
 const PIECE = 64 * 1024;
 
 type Framing = "sized" | "chunked";
@@ -129,15 +126,9 @@ const noDeadlinePort = freePort();
 const upstreamOrigin = `http://127.0.0.1:${upstreamPort}`;
 const procs: Proc[] = [];
 try {
-  const upstream = await spawn(
-    ["run", "--allow-net", "bench/_upstream.ts", String(upstreamPort)],
-    upstreamPort,
-  );
+  const upstream = await spawnHelper("_upstream.ts", upstreamPort);
   procs.push(upstream);
-  const minimal = await spawn(
-    ["run", "--allow-net", "bench/_minimal_proxy.ts", String(minimalPort), upstreamOrigin],
-    minimalPort,
-  );
+  const minimal = await spawnHelper("_minimal_proxy.ts", minimalPort, upstreamOrigin);
   procs.push(minimal);
   const pacer = await spawn(pacerArgs(pacerConfig(dir, pacerPort, upstreamOrigin, 1)), pacerPort);
   procs.push(pacer);
