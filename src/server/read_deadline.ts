@@ -75,19 +75,21 @@ export function withReadDeadline(request: Request, ms: number, settled?: Promise
   const reader = request.body.getReader();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let ended = false;
-  const end = (reason?: unknown) => {
+  /** Stops the timer; with a reason, the client's body is cancelled and whoever reads this one gets `reason`. */
+  const end = (reason?: unknown, controller?: ReadableStreamDefaultController<Uint8Array>) => {
     if (ended) return;
     ended = true;
     clearTimeout(timer);
-    if (reason !== undefined) reader.cancel(reason).catch(() => {});
+    if (reason === undefined) return;
+    controller?.error(reason);
+    reader.cancel(reason).catch(() => {});
   };
+  let over = () => {};
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      timer = setTimeout(() => {
-        const error = new RequestBodyTimeout();
-        controller.error(error);
-        end(error);
-      }, ms);
+      timer = setTimeout(() => end(new RequestBodyTimeout(), controller), ms);
+      over = () =>
+        end(new Error("request body no longer needed: the exchange is over"), controller);
     },
     async pull(controller) {
       try {
@@ -109,7 +111,6 @@ export function withReadDeadline(request: Request, ms: number, settled?: Promise
       end(reason ?? new Error("request body cancelled"));
     },
   });
-  const over = () => end(new Error("exchange over"));
-  settled?.then(over, over);
+  settled?.then(() => over(), () => over());
   return new Request(request, { body, duplex: "half" } as RequestInit);
 }

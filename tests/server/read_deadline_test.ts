@@ -1,7 +1,8 @@
-import { equal, ok } from "node:assert/strict";
+import { deepEqual, equal, ok } from "node:assert/strict";
 import { memoryLogger } from "../../src/log/logger.ts";
 import { lbService, startPacer } from "../_helpers/pacer.ts";
 import { upstream } from "../_helpers/upstream.ts";
+import { within } from "../_helpers/within.ts";
 
 const READ_TIMEOUT_MS = 300;
 
@@ -127,4 +128,44 @@ Deno.test("readTimeout: a body sent in time passes whole, and a body nobody read
   const unrouted = await p.request("nowhere.test", "/", { method: "POST", body });
   equal(unrouted.status, 404);
   await unrouted.body?.cancel();
+});
+
+Deno.test("readTimeout: an upstream that answers before reading the body ends the exchange; nothing is left reading", async () => {
+  const up = await upstream("early", () => new Response("too large", { status: 413 }));
+  // Stopped by the test itself, within a bound.
+  const p = await startPacer({
+    web: { readTimeoutMs: 60_000 },
+    config: {
+      http: {
+        routers: { r: { rule: "Host(`early.test`)", service: "s" } },
+        services: { s: lbService([up.url]) },
+      },
+    },
+  });
+  // Larger than retry's replay limit, so the forwarder streams it; sent in
+  // pieces, so most of it is still to come when the upstream answers.
+  let sent = 0;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (sent >= 8 * 1024 * 1024) return controller.close();
+      sent += 64 * 1024;
+      await new Promise((r) => setTimeout(r, 1));
+      controller.enqueue(new Uint8Array(64 * 1024));
+    },
+  });
+  const answer = await within(
+    p.request("early.test", "/", { method: "POST", body }).then(async (r) => ({
+      status: r.status,
+      text: await r.text(),
+    })),
+    5_000,
+    "no answer within 5 s",
+  );
+  deepEqual(answer, { status: 413, text: "too large" });
+  // Pacer stops, and the upstream's connection ends: nothing is left
+  // sending or reading the client's body (the sanitizers also fail on a read
+  // or timer that outlives the test).
+  const stopping = Promise.resolve(p[Symbol.asyncDispose]()).then(() => "stopped");
+  equal(await within(stopping, 5_000, "hung"), "stopped");
+  equal(await within(up.close().then(() => "closed"), 5_000, "hung"), "closed");
 });
