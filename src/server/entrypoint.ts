@@ -177,9 +177,8 @@ export class EntryPoint {
   }
 
   #finish(response: Response): Response {
-    const status = response.status;
-    const internal = (status >= 499 || status === 408) &&
-      response.headers.has(UPSTREAM_ERROR_HEADER);
+    // Only Pacer's own error answers (4xx/5xx) can carry the marker.
+    const internal = response.status >= 400 && response.headers.has(UPSTREAM_ERROR_HEADER);
     if (!internal && !this.#stopping) return response;
     const out = editableResponse(response);
     if (internal) out.headers.delete(UPSTREAM_ERROR_HEADER);

@@ -35,16 +35,11 @@ export class RequestBodyTimeout extends HTTPException {
 
   /** A fresh `408 Request Timeout` that closes the connection (the body was not read to its end). */
   override getResponse(): Response {
-    return requestTimeoutResponse();
+    return new Response("Request Timeout", {
+      status: 408,
+      headers: { "content-type": "text/plain; charset=utf-8", connection: "close" },
+    });
   }
-}
-
-/** `408 Request Timeout` with a short text body and `Connection: close`. */
-export function requestTimeoutResponse(headers?: Record<string, string>): Response {
-  return new Response("Request Timeout", {
-    status: 408,
-    headers: { "content-type": "text/plain; charset=utf-8", connection: "close", ...headers },
-  });
 }
 
 /**
