@@ -153,15 +153,20 @@ export const weightedSchema = z.strictObject({
 /** A validated weighted service. */
 export type WeightedConfig = z.output<typeof weightedSchema>;
 
-/** `http.services.<name>.mirroring` (accepted; not served yet). */
+/**
+ * `http.services.<name>.mirroring`: the main service answers, mirrors get a
+ * copy of `percent` of the requests (`src/service/mirroring.ts`).
+ */
 export const mirroringSchema = z.strictObject({
   service: z.string().min(1),
-  mirrorBody: z.boolean().optional(),
-  maxBodySize: z.number().int().optional(),
+  /** Whether mirrors get the request body. */
+  mirrorBody: z.boolean().default(true),
+  /** Largest body mirrored, in bytes; -1 for no limit. A larger request is not mirrored. */
+  maxBodySize: z.number().int().min(-1).default(-1),
   mirrors: z.array(z.strictObject({
-    name: z.string(),
-    percent: z.number().int().min(0).max(100),
-  })).optional(),
+    name: z.string().min(1),
+    percent: z.number().int().min(0).max(100).default(0),
+  })).default([]),
   healthCheck: z.strictObject({}).optional(),
 });
 

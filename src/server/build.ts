@@ -31,6 +31,7 @@ import {
   type ServiceNode,
   WeightedService,
 } from "../service/load_balancer.ts";
+import { type MirrorCall, MirroringService } from "../service/mirroring.ts";
 import type { ServerPool } from "../service/pool.ts";
 import type { UpstreamServer } from "../service/server.ts";
 import { stickyValue } from "../service/sticky.ts";
@@ -338,7 +339,26 @@ class Builder {
       this.#markUsed(fallback.name, name);
       return new FailoverService(name, main, fallback);
     }
-    return { error: "mirroring services are not supported yet" };
+    const mirroring = config.mirroring!;
+    const main = this.#service(qualify(mirroring.service, item.provider));
+    if ("error" in main) return main;
+    this.#markUsed(main.name, name);
+    const mirrors = [];
+    for (const ref of mirroring.mirrors) {
+      const mirror = this.#service(qualify(ref.name, item.provider));
+      if ("error" in mirror) return mirror;
+      this.#markUsed(mirror.name, name);
+      mirrors.push({
+        service: mirror,
+        percent: ref.percent,
+        call: mirrorCall(mirror, this.#o.log, name),
+      });
+    }
+    return new MirroringService(name, main, mirrors, {
+      mirrorBody: mirroring.mirrorBody,
+      maxBodySize: mirroring.maxBodySize,
+      log: this.#o.log,
+    });
   }
 
   #markUsed(service: string, by: string): void {
@@ -627,6 +647,28 @@ function recursionGuardLink(router: string): ChainLink {
 /** Runs `node` at the end of a chain (made here so it holds the node and nothing else). */
 function serviceTerminal(node: ServiceNode): (c: Context) => Promise<Response> {
   return (c) => node.handle(c);
+}
+
+/**
+ * How a mirroring service reaches a mirror: a fresh context outside the
+ * client's request. It keeps the router's policies (health gate, drain) and
+ * drops what belongs to the client's answer: the retry attempt, the server
+ * picked, the access log record, the request to upgrade, and the delivery
+ * promise (a mirror's answer is never delivered).
+ */
+function mirrorCall(node: ServiceNode, log: Logger, mirroring: string): MirrorCall {
+  const run = serviceChain(node, log, mirroring);
+  return (request, c) => {
+    const {
+      retryAttempt: _attempt,
+      upstream: _upstream,
+      accessLog: _accessLog,
+      upgradeRequest: _upgrade,
+      ...vars
+    } = c.var;
+    const { completed: _completed, ...env } = c.env as ChainEnv;
+    return run(request, { ...env, vars });
+  };
 }
 
 /** A chain with no middlewares in front of a service (for `ctx.service()`). */

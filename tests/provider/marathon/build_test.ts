@@ -1299,6 +1299,32 @@ Deno.test("buildConfiguration() keeps a label-defined weighted service (Traefik 
   deepEqual(diagnostics, []);
 });
 
+Deno.test("buildConfiguration() keeps a label-defined mirroring service, its keys canonical", () => {
+  const { config, diagnostics } = build([app({
+    id: "/app",
+    labels: {
+      "traefik.http.services.shadow.mirroring.service": "v1@file",
+      "traefik.http.services.shadow.mirroring.mirrorbody": "false",
+      "traefik.http.services.shadow.mirroring.maxbodysize": "1024",
+      "traefik.http.services.shadow.mirroring.mirrors[0].name": "v2@file",
+      "traefik.http.services.shadow.mirroring.mirrors[0].percent": "10",
+      "traefik.http.routers.r.rule": "Host(`s`)",
+    },
+    tasks: [localhostTask({ ports: [80] })],
+  })]);
+  deepEqual(config.http!.services, {
+    shadow: {
+      mirroring: {
+        service: "v1@file",
+        mirrorBody: false,
+        maxBodySize: 1024,
+        mirrors: [{ name: "v2@file", percent: 10 }],
+      },
+    },
+  });
+  deepEqual(diagnostics, []);
+});
+
 // ---------------------------------------------------------------------------
 // Routers and the default rule.
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { concatChunks, readAtMost } from "../../src/middleware/_http.ts";
+import { concatChunks, readAtMost } from "../../src/util/body_head.ts";
 
 const bytes = (...values: number[]) => new Uint8Array(values);
 
