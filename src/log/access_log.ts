@@ -8,6 +8,9 @@
  * and retry fill in what only they know (router, service, server, retries).
  * When no access log is configured, nothing of this runs.
  *
+ * The user name comes from the basicAuth and forwardAuth middlewares
+ * ({@linkcode noteClientUsername}).
+ *
  * Common Log Format, as Traefik writes it (the protocol is `-`: Deno does
  * not tell a server which HTTP version a request came in):
  *
@@ -17,6 +20,7 @@
  *
  * @module
  */
+import type { Context } from "hono";
 import { pathAndQuery } from "../service/forward.ts";
 import type { UpstreamServer } from "../service/server.ts";
 import { copyHeaders, headerPairs } from "../util/headers.ts";
@@ -73,6 +77,8 @@ export interface AccessRecord {
   server?: UpstreamServer;
   /** Attempts after the first. */
   retryAttempts: number;
+  /** The user the client named (basicAuth) or the auth server vouched for (forwardAuth). */
+  user?: string;
   /** Set for a router with `observability.accessLogs: false`: no line. */
   silent?: boolean;
   /** Body bytes sent to the client (its Content-Length, else counted as it is read). */
@@ -86,6 +92,24 @@ export interface AccessArrival {
   readonly entryPoint: string;
   readonly remoteAddr: { readonly hostname: string; readonly port: number };
   readonly tls: boolean;
+}
+
+/**
+ * Records the user a request claims or was authenticated as, for the
+ * access log (`ClientUsername`, CLF's user field). basicAuth calls it for
+ * any user name a client sends, as Traefik and nginx (`$remote_user`) log
+ * failed attempts too; the `clientUsername` context variable is set only
+ * once a user is authenticated.
+ */
+export function noteClientUsername(c: Context, user: string): void {
+  const record = c.get("accessLog") as AccessRecord | undefined;
+  if (record) record.user = user;
+}
+
+/** CLF's user field: bare as Traefik writes it, quoted when it would break the line. */
+function clfUser(user: string | undefined): string {
+  if (!user) return "-";
+  return /^[\x21\x23-\x7e]+$/.test(user) ? user : JSON.stringify(user);
 }
 
 /** Parses Traefik's status filters (`"404"`, `"500-599"`), or says what is wrong. */
@@ -246,7 +270,8 @@ export class AccessLog {
     arrival: AccessArrival,
     durationMs: number,
   ): string {
-    return `${arrival.remoteAddr.hostname} - - [${clfTime(record.startTime)}] ` +
+    return `${arrival.remoteAddr.hostname} - ${clfUser(record.user)} ` +
+      `[${clfTime(record.startTime)}] ` +
       `"${record.method} ${pathAndQuery(record.url)} -" ${response.status} ` +
       `${record.bytes ?? 0} ${quoted(record.referer)} ` +
       `${quoted(record.userAgent)} ${record.count} ${quoted(record.router)} ` +
@@ -266,7 +291,7 @@ export class AccessLog {
       ClientAddr: `${arrival.remoteAddr.hostname}:${arrival.remoteAddr.port}`,
       ClientHost: arrival.remoteAddr.hostname,
       ClientPort: String(arrival.remoteAddr.port),
-      ClientUsername: "-",
+      ClientUsername: record.user || "-",
       DownstreamContentSize: record.bytes ?? 0,
       DownstreamStatus: response.status,
       Duration: Math.round(durationMs * 1e6),

@@ -59,6 +59,60 @@ Deno.test("access log writes Traefik's Common Log Format once the response is de
   );
 });
 
+Deno.test("access log names the user a client sent to basicAuth, authenticated or not", async () => {
+  await using up = await upstream("hello");
+  const { log, lines } = captured();
+  await using p = await startPacer({
+    web: { accessLog: log },
+    config: {
+      http: {
+        routers: { api: { rule: "Host(`a.test`)", service: "s", middlewares: ["auth"] } },
+        services: { s: service(up.url) },
+        middlewares: {
+          auth: { basicAuth: { users: ["test:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/"] } },
+        },
+      },
+    },
+  });
+  const as = async (user: string, password: string) => {
+    const authorization = `Basic ${btoa(`${user}:${password}`)}`;
+    const res = await p.request("a.test", "/", { headers: { authorization } });
+    await res.body?.cancel();
+    return res.status;
+  };
+  equal(await as("test", "test"), 200);
+  equal(await as("test", "wrong"), 401);
+  equal(await as('mallory "x" [', "nope"), 401);
+  const anonymous = await p.request("a.test", "/");
+  await anonymous.body?.cancel();
+  await linesAfter(lines, 4);
+  const users = lines.map((line) => /^127\.0\.0\.1 - (.*) \[24\/Nov/.exec(line)?.[1]);
+  // A name that would break the line is quoted, so the fields can still be split.
+  deepEqual(users, ["test", "test", '"mallory \\"x\\" ["', "-"]);
+});
+
+Deno.test("access log JSON takes ClientUsername from forwardAuth's headerField", async () => {
+  await using up = await upstream("hello");
+  await using auth = await upstream(
+    "auth",
+    () => new Response(null, { headers: { "x-user": "alice" } }),
+  );
+  const { log, lines } = captured({ format: "json" });
+  await using p = await startPacer({
+    web: { accessLog: log },
+    config: {
+      http: {
+        routers: { api: { rule: "Host(`a.test`)", service: "s", middlewares: ["auth"] } },
+        services: { s: service(up.url) },
+        middlewares: { auth: { forwardAuth: { address: auth.url, headerField: "X-User" } } },
+      },
+    },
+  });
+  equal(await (await p.request("a.test", "/")).text(), "hello");
+  await linesAfter(lines, 1);
+  equal(JSON.parse(lines[0]!).ClientUsername, "alice");
+});
+
 Deno.test("access log counts the bytes of a body without Content-Length and logs unrouted requests", async () => {
   await using up = await upstream("", () =>
     new Response(

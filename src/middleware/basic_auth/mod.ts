@@ -10,8 +10,9 @@
  * A request without valid credentials gets `401` with
  * `WWW-Authenticate: Basic realm="<realm>"` and the body `401 Unauthorized`.
  * Once authenticated, the user name goes to `headerField` (if set) and to the
- * context variable `clientUsername` (for access logs), and the
- * `Authorization` header is dropped if `removeHeader` is set.
+ * context variable `clientUsername`, and the `Authorization` header is
+ * dropped if `removeHeader` is set. The access log names the user a client
+ * sent, authenticated or not (as Traefik does).
  *
  * bcrypt is slow by design (tens of milliseconds per check), so a successful
  * bcrypt check is remembered for a minute (at most 1024 credentials, keyed by
@@ -35,12 +36,13 @@
 import type { MiddlewareHandler } from "hono";
 import { createHash } from "node:crypto";
 import { copyHeaders, definePlugin, rewriteRequest, z } from "../../plugin/mod.ts";
+import { noteClientUsername } from "../../log/access_log.ts";
 import type { Logger } from "../../log/logger.ts";
 import { checkPassword, hashKind } from "./_htpasswd.ts";
 
 declare module "hono" {
   interface ContextVariableMap {
-    /** The authenticated user name, set by basicAuth and forwardAuth (`headerField`), for access logs. */
+    /** The authenticated user name, set by basicAuth and forwardAuth (`headerField`), for what follows. */
     clientUsername: string;
   }
 }
@@ -221,6 +223,7 @@ export function basicAuth(
 
   return async function basicAuth(c, next) {
     const credentials = parseBasic(c.req.header("authorization"));
+    if (credentials) noteClientUsername(c, credentials[0]);
     if (!credentials || !(await check(credentials[0], credentials[1]))) {
       return c.text("401 Unauthorized\n", 401, { "WWW-Authenticate": challenge });
     }

@@ -72,6 +72,7 @@ import {
   z,
 } from "../../plugin/mod.ts";
 import type { PacerEnv } from "../../plugin/mod.ts";
+import { noteClientUsername } from "../../log/access_log.ts";
 import type { Logger } from "../../log/logger.ts";
 import { compileGoRegexp, goRegexpError } from "../../go/regexp.ts";
 import { clientWatch } from "../../service/client_watch.ts";
@@ -80,7 +81,7 @@ import { readAtMost } from "../_http.ts";
 
 declare module "hono" {
   interface ContextVariableMap {
-    /** The authenticated user name, set by basicAuth and forwardAuth (`headerField`), for access logs. */
+    /** The authenticated user name, set by basicAuth and forwardAuth (`headerField`), for what follows. */
     clientUsername: string;
   }
 }
@@ -407,7 +408,11 @@ export function forwardAuth(
 
     if (config.headerField !== undefined) {
       const user = res.headers.get(config.headerField);
-      if (user) c.set("clientUsername", user.split(",")[0]!.trim());
+      const name = user ? user.split(",")[0]!.trim() : "";
+      if (name) {
+        c.set("clientUsername", name);
+        noteClientUsername(c, name);
+      }
     }
 
     if (res.status < 200 || res.status >= 300) return refusal(res, answer.body);
