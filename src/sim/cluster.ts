@@ -156,6 +156,19 @@ export interface SimApi {
   ): Promise<DeploymentRef | undefined>;
   /** SIGKILLs the task's process behind Marathon's back: `TASK_FAILED`, then a replacement. */
   crashTask(taskId: string): void;
+  /**
+   * Cuts an agent (its address, e.g. `127.0.0.2`, or its id) off from Mesos:
+   * its running tasks become `TASK_UNREACHABLE` while their processes run on,
+   * then are replaced and expunged as their app's `unreachableStrategy` says.
+   * @returns The ids of the tasks that became unreachable.
+   */
+  partitionAgent(agent: string): string[];
+  /**
+   * Ends an agent's partition: its unreachable tasks run on (`TASK_RUNNING`),
+   * or are killed if a replacement was already launched.
+   * @returns The ids of the tasks that were unreachable.
+   */
+  reconnectAgent(agent: string): string[];
   /** The leader abdicates; resolves once a new leader is elected. */
   abdicate(options?: { noLeaderMs?: number; next?: number }): Promise<void>;
   /** Turns the `task_killing` feature on or off. */
@@ -556,6 +569,10 @@ class Cluster implements SimCluster {
         if (!t) throw new MarathonError(404, { message: `Task '${taskId}' does not exist` });
         m.scheduler.crash(t);
       },
+      partitionAgent: (agent) =>
+        this.#tasksOnAgent(agent).filter((t) => m.scheduler.partition(t)).map((t) => t.id),
+      reconnectAgent: (agent) =>
+        this.#tasksOnAgent(agent).filter((t) => m.scheduler.reconnect(t)).map((t) => t.id),
       abdicate: (options = {}) => this.#abdicate(options),
       setTaskKilling: (on) => {
         this.#taskKilling = on;
@@ -607,6 +624,16 @@ class Cluster implements SimCluster {
     return api;
   }
 
+  /** The tasks on an agent named by address or id; a 404 for an unknown agent. */
+  #tasksOnAgent(agent: string): LaunchedTask[] {
+    const m = this.#marathon;
+    const tasks = [...m.state.tasks.values()] as LaunchedTask[];
+    if (!m.alloc.agents.some((a) => a.ip === agent || a.id === agent)) {
+      throw new MarathonError(404, { message: `Agent '${agent}' does not exist` });
+    }
+    return tasks.filter((t) => t.agent.ip === agent || t.agent.id === agent);
+  }
+
   /** `/_sim/*`: the admin API over HTTP (no auth, no faults, any member). */
   #adminApp(): Hono {
     const admin = new Hono();
@@ -641,6 +668,14 @@ class Cluster implements SimCluster {
       });
       return ok(ref ?? { ok: true });
     });
+    admin.post(
+      "/agents/:agent/partition",
+      (c) => ok({ unreachable: this.api.partitionAgent(c.req.param("agent")) }),
+    );
+    admin.post(
+      "/agents/:agent/reconnect",
+      (c) => ok({ reconnected: this.api.reconnectAgent(c.req.param("agent")) }),
+    );
     admin.post("/abdicate", (c) => {
       const ms = c.req.query("noLeaderMs");
       void this.api.abdicate(ms !== undefined ? { noLeaderMs: Number(ms) } : {});

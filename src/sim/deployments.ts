@@ -146,7 +146,10 @@ export class DeploymentManager {
     }
     for (const app of this.#state.apps.values()) {
       if (this.#state.deploymentsOf(app.def.id).length > 0) continue;
-      const active = this.#state.tasksOf(app.def.id).filter((t) => !t.kill);
+      // An unreachable task counts until it is inactive; then it is replaced.
+      const active = this.#state.tasksOf(app.def.id).filter((t) =>
+        !t.kill && !t.unreachable?.inactive
+      );
       this.#launch(app, app.def.instances - active.length, undefined);
     }
   }

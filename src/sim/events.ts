@@ -106,7 +106,9 @@ export function statusUpdateFields(task: TaskRecord, message: string): JsonObjec
 export function instanceChangedFields(task: TaskRecord): JsonObject {
   return {
     instanceId: task.instanceId,
-    condition: conditionOf(task.state),
+    condition: task.state === "TASK_UNREACHABLE" && task.unreachable?.inactive
+      ? "UnreachableInactive"
+      : conditionOf(task.state),
     runSpecId: task.appId,
     agentId: task.agent.id,
     host: task.net.host,

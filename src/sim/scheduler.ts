@@ -319,6 +319,54 @@ export class Scheduler {
     });
   }
 
+  /**
+   * Fault: the task's agent is cut off from Mesos. A running task becomes
+   * `TASK_UNREACHABLE` while its process keeps running (it may well still
+   * answer, which is why routers must not trust it). With the app's
+   * `unreachableStrategy`, after `inactiveAfterSeconds` it stops counting as
+   * an instance and a replacement is launched; after `expungeAfterSeconds`
+   * it is forgotten (its process is killed: the simulator leaves nothing
+   * behind). With `"disabled"` it stays unreachable until {@linkcode reconnect}.
+   *
+   * @returns Whether the task was running and is now unreachable.
+   */
+  partition(task: TaskRecord): boolean {
+    if (task.state !== "TASK_RUNNING" || task.kill || task.unreachable) return false;
+    task.unreachable = { inactive: false };
+    this.#setState(task, "TASK_UNREACHABLE", "Agent unreachable");
+    const strategy = (task as LaunchedTask).def.unreachableStrategy;
+    if (strategy === "disabled") return true;
+    this.#timer(task, this.scaled(strategy.inactiveAfterSeconds), () => {
+      if (!task.unreachable) return;
+      task.unreachable.inactive = true;
+      this.#bus.publish("instance_changed_event", instanceChangedFields(task));
+      this.changed();
+    });
+    this.#timer(task, this.scaled(strategy.expungeAfterSeconds), () => {
+      if (task.unreachable) this.kill(task, { hard: true, reason: "expunged while unreachable" });
+    });
+    return true;
+  }
+
+  /**
+   * The task's agent is back. A task still active runs on (`TASK_RUNNING`);
+   * one already replaced (inactive) is killed, as Marathon kills an instance
+   * that returns after its replacement started.
+   *
+   * @returns Whether the task was unreachable.
+   */
+  reconnect(task: TaskRecord): boolean {
+    if (!task.unreachable || task.kill) return false;
+    const replaced = task.unreachable.inactive;
+    delete task.unreachable;
+    // Its inactive/expunge timers must not fire for a task that came back.
+    for (const t of task.timers) clearTimeout(t);
+    task.timers.clear();
+    this.#setState(task, "TASK_RUNNING", "Agent reregistered");
+    if (replaced) this.kill(task, { reason: "came back after its replacement was launched" });
+    return true;
+  }
+
   /** Fault: the process dies (SIGKILL) without Marathon asking; it becomes `TASK_FAILED`. */
   crash(task: TaskRecord): void {
     if (!task.proc) {

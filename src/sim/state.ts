@@ -86,6 +86,12 @@ export interface TaskRecord {
   proc?: TaskProcess;
   /** Set once Marathon decided to kill it; `hard` skips TASK_KILLING and SIGTERM. */
   kill?: { readonly hard: boolean; readonly reason: string };
+  /**
+   * Set while its agent is partitioned (`TASK_UNREACHABLE`). `inactive` once
+   * `inactiveAfterSeconds` passed: it no longer counts as an instance, so a
+   * replacement is launched (Marathon's `UnreachableInactive`).
+   */
+  unreachable?: { inactive: boolean };
   /** Pending timers (staging, kill escalation), cleared when the task ends. */
   readonly timers: Set<ReturnType<typeof setTimeout>>;
 }

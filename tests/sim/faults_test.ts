@@ -100,7 +100,7 @@ Deno.test("faults.failResponses(): HTML or JSON 5xx, malformed JSON, a count, on
   assert.equal((await call(`${sim.urls[1]}/v2/apps`)).status, 200);
 });
 
-Deno.test("the /_sim admin endpoints drive faults, crashes, kills and abdication over HTTP", async () => {
+Deno.test("the /_sim admin endpoints drive faults, crashes, kills, partitions and abdication over HTTP", async () => {
   await using sim = await fastCluster({ members: 2, auth: { token: "t" } });
   const admin = `${sim.urls[1]}/_sim`;
   await sim.api.deploy(app("/a", { backoffSeconds: 0.05 }));
@@ -131,6 +131,15 @@ Deno.test("the /_sim admin endpoints drive faults, crashes, kills and abdication
     sim.api.events().some((e) => e.taskId === next!.id && e.taskStatus === "TASK_KILLED")
   );
   assert.equal((await call(`${admin}/tasks/nope/crash`, { method: "POST" })).status, 404);
+
+  const [third] = await sim.api.waitForRunning("/a");
+  const cut = await call(`${admin}/agents/${third!.host}/partition`, { method: "POST" });
+  assert.deepEqual(cut.body, { unreachable: [third!.id] });
+  assert.equal(sim.api.tasks("/a")[0]!.state, "TASK_UNREACHABLE");
+  const back = await call(`${admin}/agents/${third!.host}/reconnect`, { method: "POST" });
+  assert.deepEqual(back.body, { reconnected: [third!.id] });
+  assert.equal(sim.api.tasks("/a")[0]!.state, "TASK_RUNNING");
+  assert.equal((await call(`${admin}/agents/127.9.9.9/partition`, { method: "POST" })).status, 404);
 
   assert.equal((await call(`${admin}/abdicate?noLeaderMs=50`, { method: "POST" })).status, 200);
   await sim.api.waitFor(() => sim.leaderUrl === sim.urls[1]);

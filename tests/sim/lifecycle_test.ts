@@ -177,6 +177,75 @@ Deno.test("a hard kill goes straight from TASK_RUNNING to TASK_KILLED (agent mai
   }
 });
 
+Deno.test("a partitioned agent: TASK_UNREACHABLE, a replacement once inactive, expunged later", async () => {
+  await using sim = await fastCluster();
+  await sim.api.deploy(app("/u", {
+    unreachableStrategy: { inactiveAfterSeconds: 0.3, expungeAfterSeconds: 0.8 },
+  }));
+  const [t] = await sim.api.waitForRunning("/u");
+  const rec = await EventRecorder.open(sim.leaderUrl);
+  try {
+    assert.deepEqual(sim.api.partitionAgent(t!.host), [t!.id]);
+    await rec.waitFor((e) => e.data.taskId === t!.id && e.data.taskStatus === "TASK_UNREACHABLE");
+    // Listed as unreachable, its process alive and answering: only Marathon lost sight of it.
+    const listed = await appJson(sim.leaderUrl, "/u");
+    assert.deepEqual(listed.tasks.map((x: Json) => x.state), ["TASK_UNREACHABLE"]);
+    assert.equal((await (await fetch(`http://${t!.host}:${t!.ports[0]}/`)).json()).taskId, t!.id);
+    // Inactive: replaced, and still listed beside its replacement.
+    const [fresh] = await sim.api.waitForRunning("/u", 1);
+    assert.notEqual(fresh!.id, t!.id);
+    assert.deepEqual(
+      (await appJson(sim.leaderUrl, "/u")).tasks.map((x: Json) => x.id).sort(),
+      [t!.id, fresh!.id].sort(),
+    );
+    const conditions = rec.ofType("instance_changed_event")
+      .filter((e) => e.data.instanceId === t!.instanceId).map((e) => e.data.condition);
+    assert.deepEqual(conditions, ["Unreachable", "UnreachableInactive"]);
+    // Expunged: gone from the API, its process gone too.
+    await sim.api.waitFor(() => !sim.api.tasks("/u").some((x) => x.id === t!.id), 3000, "expunge");
+    await sim.api.waitFor(() => !pidAlive(t!.pid!), 3000, "the process to end");
+  } finally {
+    await rec.close();
+  }
+});
+
+Deno.test("a reconnected agent: its task runs on if still active, is killed if already replaced", async () => {
+  await using sim = await fastCluster({ taskKilling: true });
+  await sim.api.deploy(app("/r", {
+    instances: 2,
+    unreachableStrategy: { inactiveAfterSeconds: 0.4, expungeAfterSeconds: 60 },
+  }));
+  const [a, b] = await sim.api.waitForRunning("/r");
+  assert.notEqual(a!.host, b!.host, "the tasks run on different agents");
+  const rec = await EventRecorder.open(sim.leaderUrl, { eventTypes: ["status_update_event"] });
+  try {
+    // Back before inactiveAfterSeconds: running again, nothing replaced.
+    sim.api.partitionAgent(a!.host);
+    assert.deepEqual(sim.api.reconnectAgent(a!.host), [a!.id]);
+    await rec.waitFor((e) => e.data.taskId === a!.id && e.data.taskStatus === "TASK_RUNNING");
+    assert.deepEqual(statuses(rec, a!.id), ["TASK_UNREACHABLE", "TASK_RUNNING"]);
+    await new Promise((r) => setTimeout(r, 600));
+    assert.deepEqual(sim.api.tasks("/r").map((x) => x.id).sort(), [a!.id, b!.id].sort());
+    assert.ok(sim.api.tasks("/r").every((x) => x.state === "TASK_RUNNING"));
+    // Back after its replacement started: killed.
+    sim.api.partitionAgent(b!.host);
+    await sim.api.waitFor(() =>
+      sim.api.tasks("/r").filter((x) => x.state === "TASK_RUNNING").length === 2
+    );
+    sim.api.reconnectAgent(b!.host);
+    await rec.waitFor((e) => e.data.taskId === b!.id && e.data.taskStatus === "TASK_KILLED");
+    assert.deepEqual(statuses(rec, b!.id), [
+      "TASK_UNREACHABLE",
+      "TASK_RUNNING",
+      "TASK_KILLING",
+      "TASK_KILLED",
+    ]);
+    assert.throws(() => sim.api.partitionAgent("127.9.9.9"), /Agent '127.9.9.9' does not exist/);
+  } finally {
+    await rec.close();
+  }
+});
+
 Deno.test("a crashed process becomes TASK_FAILED, is recorded as lastTaskFailure and replaced", async () => {
   await using sim = await fastCluster();
   await sim.api.deploy(app("/c", { backoffSeconds: 0.05 }));

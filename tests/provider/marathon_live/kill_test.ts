@@ -49,3 +49,28 @@ Deno.test("a kill without TASK_KILLING (agent maintenance) removes the task once
   assert.ok(!ids.includes(victim!.id));
   assert.equal(new Set(ids).size, 1, "the remaining task answers everything");
 });
+
+Deno.test("TASK_UNREACHABLE takes a task out of rotation although it still answers, until its agent returns", async () => {
+  await using sim = await cluster({ hostPortRange: [36800, 36899], taskKilling: true });
+  await sim.api.deploy(simApp("/part", {
+    instances: 2,
+    unreachableStrategy: { inactiveAfterSeconds: 60, expungeAfterSeconds: 120 },
+  }));
+  const [cut, other] = await sim.api.waitForRunning("/part");
+  await using live = await startLivePacer(sim, { provider: { resyncInterval: "1h" } });
+  await until(() => live.servers("part").length === 2, "both servers");
+  const cutUrl = `http://${cut!.host}:${cut!.ports[0]}`;
+
+  // Marathon lost sight of the agent; the process still answers (marathon-lb would keep it).
+  sim.api.partitionAgent(cut!.host);
+  await until(() => !live.servers("part").includes(cutUrl), "the unreachable task to leave");
+  assert.equal((await (await fetch(`${cutUrl}/`)).json()).taskId, cut!.id);
+  const during = await askMany(live, "part", 6);
+  assert.deepEqual(new Set(during), new Set([other!.id]), "only the reachable task answers");
+
+  // The agent is back before inactiveAfterSeconds: the task runs on and is routed again.
+  sim.api.reconnectAgent(cut!.host);
+  await until(() => live.servers("part").includes(cutUrl), "the task to return");
+  const after = await askMany(live, "part", 6);
+  assert.deepEqual(new Set(after), new Set([cut!.id, other!.id]));
+});
