@@ -27,14 +27,29 @@ function service(...urls: string[]) {
   return { loadBalancer: { servers: urls.map((url) => ({ url })) } };
 }
 
-/** Pacer with router `api` (Host a.test) to `server`, logging into `log`. */
-function pacerLogging(log: AccessLog, server: string) {
+/**
+ * Pacer with router `api` (Host a.test) to `server`, logging into `log`,
+ * with `middlewares` (by name) in front of the service.
+ */
+function pacerLogging(
+  log: AccessLog,
+  server: string,
+  middlewares: Record<string, Record<string, unknown>> = {},
+) {
+  const names = Object.keys(middlewares);
   return startPacer({
     web: { accessLog: log },
     config: {
       http: {
-        routers: { api: { rule: "Host(`a.test`)", service: "s" } },
+        routers: {
+          api: {
+            rule: "Host(`a.test`)",
+            service: "s",
+            ...(names.length ? { middlewares: names } : {}),
+          },
+        },
         services: { s: service(server) },
+        middlewares,
       },
     },
   });
@@ -62,17 +77,8 @@ Deno.test("access log writes Traefik's Common Log Format once the response is de
 Deno.test("access log names the user a client sent to basicAuth, authenticated or not", async () => {
   await using up = await upstream("hello");
   const { log, lines } = captured();
-  await using p = await startPacer({
-    web: { accessLog: log },
-    config: {
-      http: {
-        routers: { api: { rule: "Host(`a.test`)", service: "s", middlewares: ["auth"] } },
-        services: { s: service(up.url) },
-        middlewares: {
-          auth: { basicAuth: { users: ["test:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/"] } },
-        },
-      },
-    },
+  await using p = await pacerLogging(log, up.url, {
+    auth: { basicAuth: { users: ["test:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/"] } },
   });
   const as = async (user: string, password: string) => {
     const authorization = `Basic ${btoa(`${user}:${password}`)}`;
@@ -98,15 +104,8 @@ Deno.test("access log JSON takes ClientUsername from forwardAuth's headerField",
     () => new Response(null, { headers: { "x-user": "alice" } }),
   );
   const { log, lines } = captured({ format: "json" });
-  await using p = await startPacer({
-    web: { accessLog: log },
-    config: {
-      http: {
-        routers: { api: { rule: "Host(`a.test`)", service: "s", middlewares: ["auth"] } },
-        services: { s: service(up.url) },
-        middlewares: { auth: { forwardAuth: { address: auth.url, headerField: "X-User" } } },
-      },
-    },
+  await using p = await pacerLogging(log, up.url, {
+    auth: { forwardAuth: { address: auth.url, headerField: "X-User" } },
   });
   equal(await (await p.request("a.test", "/")).text(), "hello");
   await linesAfter(lines, 1);
