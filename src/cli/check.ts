@@ -1,25 +1,21 @@
 /**
  * `pacer check`: validates the static configuration (file, `PACER_*`
  * variables, flags) and, when the file provider is configured, reads every
- * dynamic file and checks its top-level shape. Prints every problem, located,
+ * dynamic file and builds it as Pacer would (`check_dynamic.ts`): every
+ * item Pacer would disable is a problem. Prints every problem, located,
  * and exits 1; or prints `Configuration OK: <file>` and exits 0. Meant for CI
  * and for `ExecStartPre=` before a restart.
  *
  * @module
  */
-import { relative, resolve } from "node:path";
-import { dynamicConfigShapeSchema } from "../config/dynamic.ts";
-import {
-  ConfigError,
-  type ConfigProblem,
-  parseConfigText,
-  validateWith,
-} from "../config/source.ts";
+import { relative } from "node:path";
+import { ConfigError, type ConfigProblem } from "../config/source.ts";
 import {
   type LoadedStaticConfig,
   loadStaticConfig,
   staticConfigWarnings,
 } from "../config/static.ts";
+import { checkDynamicFiles } from "./check_dynamic.ts";
 
 /** Where `pacer check` writes, and what it reads. */
 export interface CheckIO {
@@ -36,45 +32,11 @@ export interface CheckIO {
 const USAGE = `Usage: pacer check [--config FILE] [options]
 
 Validates the static configuration (file, PACER_* variables, flags) and every
-dynamic file of providers.file. Prints each problem as location: message.
+dynamic file of providers.file, built as Pacer would build it (rules, options,
+references). Prints each problem as location: message.
 Exit status: 0 when the configuration is valid, 1 otherwise.
 Options: as for \`pacer run\` (see pacer --help).
 `;
-
-/** Extensions the file provider reads in a directory. */
-const DYNAMIC_EXTENSIONS = [".yaml", ".yml", ".json", ".toml"];
-
-async function dynamicFiles(directory: string): Promise<string[]> {
-  const out: string[] = [];
-  const entries: Deno.DirEntry[] = [];
-  for await (const entry of Deno.readDir(directory)) entries.push(entry);
-  entries.sort((a, b) => a.name.localeCompare(b.name));
-  for (const entry of entries) {
-    const path = resolve(directory, entry.name);
-    if (entry.isDirectory) out.push(...await dynamicFiles(path));
-    else if (DYNAMIC_EXTENSIONS.some((ext) => entry.name.toLowerCase().endsWith(ext))) {
-      out.push(path);
-    }
-  }
-  return out;
-}
-
-/** Checks one dynamic file; returns its problems. */
-async function checkDynamicFile(path: string, shown: string): Promise<ConfigProblem[]> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    return [{ location: shown, message: `cannot read: ${(error as Error).message}` }];
-  }
-  try {
-    const result = validateWith(dynamicConfigShapeSchema, parseConfigText(text, shown));
-    return result.ok ? [] : result.problems;
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-}
 
 function display(path: string, cwd: string): string {
   const rel = relative(cwd, path);
@@ -103,20 +65,21 @@ export async function checkCommand(args: string[], io: CheckIO): Promise<number>
   }
 
   const problems: ConfigProblem[] = [];
-  const checked: string[] = [];
+  const warnings = staticConfigWarnings(loaded.config);
+  let checked: string[] = [];
   const file = loaded.config.providers.file;
   if (file) {
     // checkFiles already reported a missing file or directory, so these exist.
-    const paths = file.filename !== undefined
-      ? [file.filename]
-      : await dynamicFiles(file.directory!);
-    for (const path of paths) {
-      const shown = display(path, cwd);
-      checked.push(shown);
-      problems.push(...await checkDynamicFile(path, shown));
-    }
+    const dynamic = await checkDynamicFiles(
+      loaded.config,
+      loaded.configFile ?? "(configuration)",
+      (path) => display(path, cwd),
+    );
+    problems.push(...dynamic.problems);
+    warnings.push(...dynamic.warnings);
+    checked = dynamic.files;
   }
-  if (problems.length > 0) return fail(io, problems);
+  if (problems.length > 0) return fail(io, problems, warnings);
 
   const lines = [
     `Configuration OK: ${loaded.configFile ?? "no file (defaults, PACER_* variables and flags)"}`,
@@ -128,16 +91,22 @@ export async function checkCommand(args: string[], io: CheckIO): Promise<number>
         : `  dynamic files: none found in ${display(file.directory ?? "", cwd)}`,
     );
   }
-  for (const warning of staticConfigWarnings(loaded.config)) lines.push(`  warning: ${warning}`);
+  for (const warning of warnings) lines.push(`  warning: ${warning}`);
   io.stdout(lines.join("\n") + "\n");
   return 0;
 }
 
-function fail(io: CheckIO, problems: readonly ConfigProblem[]): number {
+function fail(
+  io: CheckIO,
+  problems: readonly ConfigProblem[],
+  warnings: readonly string[] = [],
+): number {
   const count = `${problems.length} problem${problems.length === 1 ? "" : "s"}`;
-  io.stderr(
-    problems.map((p) => `${p.location}: ${p.message}`).join("\n") +
-      `\nConfiguration invalid: ${count}\n`,
-  );
+  const lines = [
+    ...problems.map((p) => `${p.location}: ${p.message}`),
+    ...warnings.map((w) => `warning: ${w}`),
+    `Configuration invalid: ${count}`,
+  ];
+  io.stderr(lines.join("\n") + "\n");
   return 1;
 }

@@ -1,6 +1,6 @@
 // Tests of src/cli/check.ts (kept under tests/config/ with the rest of the
 // start-up configuration tests).
-import { deepEqual, equal } from "node:assert/strict";
+import { deepEqual, equal, match } from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { checkCommand } from "../../src/cli/check.ts";
 
@@ -94,6 +94,41 @@ Deno.test("pacer check reports located problems in the dynamic files", async () 
     "Configuration invalid: 3 problems",
     "",
   ]);
+});
+
+Deno.test("pacer check builds the dynamic files: every item Pacer would disable is a located problem", async () => {
+  const result = await check(["--config", "check_items.yaml"]);
+  equal(result.code, 1);
+  equal(result.stdout, "");
+  deepEqual(result.stderr.split("\n"), [
+    // Options of one item, where they are written (as the file provider logs them).
+    "items_dynamic/a_routes.yaml:36:13: http.services.shadow: 'mirroring.mirrors[0].percent': expected number to be <=100, got 150",
+    "items_dynamic/b_more.yaml:3:5: http.middlewares.typo: unknown middleware type 'stripPrefixx' (did you mean 'stripPrefix'?)",
+    // What only building finds: rules, references, entrypoints.
+    "items_dynamic/a_routes.yaml:10:7: http.routers.badRule: invalid rule \"Host(`x.example.com`) &&\": Cannot parse rule: expected a matcher such as Host(`example.com`) after '&&', found end of rule at column 25",
+    "items_dynamic/a_routes.yaml:14:7: http.routers.lost: the service 'nowhere@file' does not exist",
+    "items_dynamic/a_routes.yaml:21:7: http.routers.guarded: the middleware 'nope@file' does not exist",
+    "items_dynamic/a_routes.yaml:25:7: http.routers.nowhereToListen: entryPoint not found: websecure",
+    // Not problems: the second definition is ignored; Marathon's items are not read here.
+    "warning: items_dynamic/b_more.yaml:7:5: http.services.app is already defined in items_dynamic/a_routes.yaml; this one is ignored",
+    "warning: items_dynamic/a_routes.yaml:17:7: http.routers.elsewhere refers to 'web@marathon', which pacer check cannot see",
+    "Configuration invalid: 6 problems",
+    "",
+  ]);
+});
+
+Deno.test("pacer check reports a plugin that does not load", async () => {
+  const result = await check([
+    "--config",
+    "check_ok.yaml",
+    `--plugins.broken.module=${FIXTURES}/dynamic/routes.yaml`,
+  ]);
+  equal(result.code, 1);
+  const [first] = result.stderr.split("\n");
+  match(
+    first!,
+    /^check_ok\.yaml: plugins\.broken: Plugin failed to load; routers using it are disabled: /,
+  );
 });
 
 Deno.test("pacer check reports files that do not exist", async () => {

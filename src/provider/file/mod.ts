@@ -50,6 +50,12 @@ export interface LoadedFiles {
   readonly config: DynamicConfig;
   readonly diagnostics: Diagnostic[];
   readonly files: string[];
+  /**
+   * Where an item, or a value inside it, was written: `[section, kind,
+   * name, ...]` (`["http", "routers", "api", "rule"]`) to `"file:line:col"`
+   * in the file that defined the item; `undefined` for an item no file has.
+   */
+  locate(path: readonly [string, string, string, ...PropertyKey[]]): string | undefined;
 }
 
 const EXTENSIONS = [".yaml", ".yml", ".json", ".toml"];
@@ -115,18 +121,25 @@ function itemDiagnostics(
 
 /**
  * Reads the configured file(s) into one configuration.
+ * @param display How a file's path is shown in locations (default: relative
+ *   to the directory, or as configured for a single file).
  * @throws {ConfigError} With every problem located, if any file is unusable.
  */
-export async function loadFiles(options: FileProviderOptions): Promise<LoadedFiles> {
+export async function loadFiles(
+  options: FileProviderOptions,
+  display?: (path: string) => string,
+): Promise<LoadedFiles> {
   const files = options.filename ? [options.filename] : await listFiles(options.directory!);
   const problems: ConfigProblem[] = [];
   const diagnostics: Diagnostic[] = [];
   const merged: Record<string, Record<string, Record<string, unknown>>> = {};
   const origin = new Map<string, string>();
+  /** The source that defined each item, by `section.kind.name`. */
+  const sources = new Map<string, ParsedSource>();
   let tls: unknown;
   const base = options.directory ?? ".";
   for (const file of files) {
-    const shown = options.directory ? relative(base, file) : file;
+    const shown = display ? display(file) : options.directory ? relative(base, file) : file;
     let text: string;
     try {
       text = await Deno.readTextFile(file);
@@ -170,6 +183,7 @@ export async function loadFiles(options: FileProviderOptions): Promise<LoadedFil
           }
           target[name] = item;
           origin.set(key, shown);
+          sources.set(key, source);
         }
       }
     }
@@ -178,7 +192,9 @@ export async function loadFiles(options: FileProviderOptions): Promise<LoadedFil
   if (problems.length) throw new ConfigError(problems);
   const config: DynamicConfig = { ...merged };
   if (tls !== undefined) config.tls = tls;
-  return { config, diagnostics, files };
+  const locate: LoadedFiles["locate"] = (path) =>
+    sources.get(path.slice(0, 3).join("."))?.locate(path);
+  return { config, diagnostics, files, locate };
 }
 
 /** Watches files and emits their configuration. */
