@@ -116,8 +116,24 @@ export type PassiveHealthCheckConfig = z.output<typeof passiveHealthCheckSchema>
 
 /** One upstream server of a load balancer. */
 export const serverSchema = z.strictObject({
-  url: z.string().min(1).refine((u) => URL.canParse(u), {
-    message: "must be an absolute URL such as http://10.0.0.1:8080",
+  url: z.string().min(1).superRefine((u, ctx) => {
+    // "localhost:8080" parses, with "localhost" as its scheme.
+    if (!URL.canParse(u) || !u.includes("://")) {
+      ctx.addIssue({
+        code: "custom",
+        message: "must be an absolute URL such as http://10.0.0.1:8080",
+      });
+      return;
+    }
+    const scheme = new URL(u).protocol.slice(0, -1);
+    if (scheme === "http" || scheme === "https") return;
+    ctx.addIssue({
+      code: "custom",
+      message: scheme === "h2c"
+        ? "h2c (HTTP/2 without TLS, as gRPC uses) is not supported: Deno's client and server " +
+          "do not carry HTTP trailers, which gRPC needs; use http or https"
+        : `the scheme must be http or https, got ${JSON.stringify(scheme)}`,
+    });
   }),
   weight: z.number().int().min(0).default(1),
   preservePath: z.boolean().optional(),
