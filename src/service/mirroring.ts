@@ -97,7 +97,7 @@ export class MirroringService implements ServiceNode {
     return this.#main.available(c, now);
   }
 
-  /** Settles once every mirror request started so far has ended (for tests and shutdown). */
+  /** Settles once every mirror request started so far has ended (for tests). */
   async idle(): Promise<void> {
     while (this.#pending.size > 0) await Promise.all(this.#pending);
   }
