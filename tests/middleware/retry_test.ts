@@ -1,5 +1,12 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { retryable, RetryBudget, retryConfig } from "../../src/middleware/retry/mod.ts";
+import {
+  retryable,
+  RetryBudget,
+  retryConfig,
+  sharedBudget,
+  sharedBudgetCount,
+} from "../../src/middleware/retry/mod.ts";
+import type { ConfigMessage } from "../../src/provider/provider.ts";
 import { failureResponse } from "../../src/service/forward.ts";
 import { MiddlewareRegistry } from "../../src/middleware/registry.ts";
 import retryPlugin from "../../src/middleware/retry/mod.ts";
@@ -144,6 +151,64 @@ Deno.test("RetryBudget allows retries up to the ratio of requests in the window"
   now = 11_000; // the window moved on
   ok(budget.tryRetry(), "minRetries still allows one in a quiet window");
   ok(!budget.tryRetry());
+});
+
+Deno.test("sharedBudget() carries a router's budget over reloads and drops it with the last generation", () => {
+  const settings = { ratio: 0.5, window: 10_000, minRetries: 0 };
+  const before = sharedBudgetCount();
+  const first = new AbortController();
+  const a = sharedBudget("r@file\0retry@file", settings, first.signal);
+  for (let i = 0; i < 10; i++) a.request();
+  // A reload: the new generation is built before the old one retires.
+  const second = new AbortController();
+  const b = sharedBudget("r@file\0retry@file", settings, second.signal);
+  first.abort();
+  equal(b, a, "the same budget, with the requests it counted");
+  equal(Array.from({ length: 8 }, () => b.tryRetry()).filter(Boolean).length, 5);
+  // Other settings: a budget of their own.
+  const third = new AbortController();
+  const c = sharedBudget("r@file\0retry@file", { ...settings, ratio: 1 }, third.signal);
+  ok(c !== b);
+  second.abort();
+  third.abort();
+  equal(sharedBudgetCount(), before, "nothing kept once every generation using it is retired");
+});
+
+Deno.test("retry's budget survives a configuration reload (a deploy is when retries are needed)", async () => {
+  await using good = await upstream("good");
+  const dead = `http://127.0.0.1:${closedPort()}`;
+  let emit!: (m: ConfigMessage) => void;
+  // At most 0.3 retries per request seen, none for free.
+  const config = (servers: string[]) => ({
+    provider: "file",
+    config: withRetry({ s: lbService(servers) }, { budget: { ratio: 0.3, minRetries: 0 } }),
+  });
+  const provider = {
+    name: "file",
+    run(send: (m: ConfigMessage) => void, signal: AbortSignal) {
+      emit = send;
+      send(config([good.url]));
+      return new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
+    },
+  };
+  await using p = await startPacer({ providers: [provider], chain: { healthGate: false } });
+  for (let i = 0; i < 10; i++) await (await p.request("x.test")).body?.cancel();
+  // A deploy: the new configuration has a server that refuses connections.
+  const generation = p.pacer.generation;
+  emit(config([dead, good.url]));
+  await p.pacer.settled();
+  ok(p.pacer.generation !== generation, "a new generation is live");
+  // Every other request meets the dead server first and needs a retry. The
+  // 10 requests counted before the reload pay for them; a budget made with
+  // the new generation would have counted 2 requests by the second retry,
+  // and refused it (502).
+  const statuses = [];
+  for (let i = 0; i < 4; i++) {
+    const res = await p.request("x.test");
+    statuses.push(res.status);
+    await res.body?.cancel();
+  }
+  deepEqual(statuses, [200, 200, 200, 200]);
 });
 
 Deno.test("retry() stops retrying when the budget is spent", async () => {

@@ -27,7 +27,9 @@
  * larger body streams through once and is not retried. Retries are capped
  * by a budget: at most `budget.ratio` of the requests seen over
  * `budget.window` (but at least `budget.minRetries`), so retries cannot
- * multiply the load of a failing cluster.
+ * multiply the load of a failing cluster. A router's budget outlives
+ * configuration reloads: a deploy reloads the configuration exactly when
+ * retries are needed, and a fresh budget would allow only `minRetries`.
  *
  * @module
  */
@@ -74,9 +76,11 @@ export type RetryConfig = z.output<typeof retryConfig>;
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 
-/** Test seams. */
+/** Test seams, and the budget to share. */
 export interface RetryOptions {
   readonly log?: Logger;
+  /** The budget to draw from (default: a new one from `config.budget`). */
+  readonly budget?: RetryBudget;
   readonly now?: () => number;
   /** Waits `ms` (resolves early when `signal` aborts). */
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -213,7 +217,7 @@ export function retry(
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? delay;
   const random = options.random ?? Math.random;
-  const budget = new RetryBudget(config.budget, now);
+  const budget = options.budget ?? new RetryBudget(config.budget, now);
 
   const wait = (retryNumber: number) => {
     const base = Math.min(config.initialInterval * 2 ** (retryNumber - 1), config.maxInterval);
@@ -272,6 +276,73 @@ export default definePlugin({
         "retry needs the rest of the chain (ctx.downstream); build it through Pacer's builder",
       );
     }
-    return retry(config, ctx.downstream, { log: ctx.log });
+    return retry(config, ctx.downstream, {
+      log: ctx.log,
+      budget: sharedBudget(`${ctx.router}\0${ctx.middleware}`, config.budget, ctx.signal),
+    });
   },
 });
+
+/** A budget shared by the generations that build the same retry instance. */
+interface SharedBudget {
+  readonly key: string;
+  readonly config: RetryConfig["budget"];
+  readonly budget: RetryBudget;
+  /** Live generations using it. */
+  users: number;
+}
+
+/** Budgets by router and middleware instance. */
+const budgets = new Map<string, SharedBudget>();
+
+/**
+ * The budgets each generation uses, released together when it retires: one
+ * listener per generation, not one per router (tables of 10,000 routers).
+ */
+const usedBy = new WeakMap<AbortSignal, SharedBudget[]>();
+
+function sameSettings(a: RetryConfig["budget"], b: RetryConfig["budget"]): boolean {
+  return a.ratio === b.ratio && a.window === b.window && a.minRetries === b.minRetries;
+}
+
+function release(shared: SharedBudget): void {
+  shared.users--;
+  if (shared.users === 0 && budgets.get(shared.key) === shared) budgets.delete(shared.key);
+}
+
+/**
+ * The budget of a router's retry middleware, shared by every generation
+ * that builds it with the same budget settings. It is dropped once the last
+ * generation using it is retired (`signal`), so removed routers leave
+ * nothing behind. A new generation is built before the old one retires,
+ * which is what carries the budget over.
+ */
+export function sharedBudget(
+  key: string,
+  config: RetryConfig["budget"],
+  signal: AbortSignal,
+): RetryBudget {
+  let shared = budgets.get(key);
+  if (!shared || !sameSettings(shared.config, config)) {
+    shared = { key, config, budget: new RetryBudget(config), users: 0 };
+    budgets.set(key, shared);
+  }
+  shared.users++;
+  if (signal.aborted) {
+    release(shared);
+    return shared.budget;
+  }
+  let used = usedBy.get(signal);
+  if (!used) {
+    const list: SharedBudget[] = used = [];
+    usedBy.set(signal, list);
+    signal.addEventListener("abort", () => list.forEach(release), { once: true });
+  }
+  used.push(shared);
+  return shared.budget;
+}
+
+/** Budgets kept for live routers (for tests: removed routers must leave none). */
+export function sharedBudgetCount(): number {
+  return budgets.size;
+}
