@@ -2,7 +2,8 @@
  * `pacer check`: validates the static configuration (file, `PACER_*`
  * variables, flags) and, when the file provider is configured, reads every
  * dynamic file and builds it as Pacer would (`check_dynamic.ts`): every
- * item Pacer would disable is a problem. Prints every problem, located,
+ * item Pacer would disable is a problem, and so is a plugin that does not
+ * load. Prints every problem, located,
  * and exits 1; or prints `Configuration OK: <file>` and exits 0. Meant for CI
  * and for `ExecStartPre=` before a restart.
  *
@@ -15,6 +16,10 @@ import {
   loadStaticConfig,
   staticConfigWarnings,
 } from "../config/static.ts";
+import { memoryLogger } from "../log/logger.ts";
+import { builtinRegistry } from "../middleware/builtins.ts";
+import type { MiddlewareRegistry } from "../middleware/registry.ts";
+import { loadPlugins } from "../plugin/loader.ts";
 import { checkDynamicFiles } from "./check_dynamic.ts";
 
 /** Where `pacer check` writes, and what it reads. */
@@ -37,6 +42,21 @@ references). Prints each problem as location: message.
 Exit status: 0 when the configuration is valid, 1 otherwise.
 Options: as for \`pacer run\` (see pacer --help).
 `;
+
+/** Loads the configured plugins as `pacer run` does; each one that fails is a problem. */
+async function loadCheckedPlugins(
+  loaded: LoadedStaticConfig,
+  staticFile: string,
+): Promise<{ registry: MiddlewareRegistry; problems: ConfigProblem[] }> {
+  const registry = builtinRegistry();
+  const errors = memoryLogger("error");
+  await loadPlugins(loaded.config.plugins, registry, errors.log);
+  const problems = errors.records().map((record) => ({
+    location: staticFile,
+    message: `plugins.${record.plugin}: ${record.msg}: ${record.error}`,
+  }));
+  return { registry, problems };
+}
 
 function display(path: string, cwd: string): string {
   const rel = relative(cwd, path);
@@ -66,13 +86,17 @@ export async function checkCommand(args: string[], io: CheckIO): Promise<number>
 
   const problems: ConfigProblem[] = [];
   const warnings = staticConfigWarnings(loaded.config);
+  const staticFile = loaded.configFile ?? "(configuration)";
+  const { registry, problems: pluginProblems } = await loadCheckedPlugins(loaded, staticFile);
+  problems.push(...pluginProblems);
   let checked: string[] = [];
   const file = loaded.config.providers.file;
   if (file) {
     // checkFiles already reported a missing file or directory, so these exist.
     const dynamic = await checkDynamicFiles(
       loaded.config,
-      loaded.configFile ?? "(configuration)",
+      registry,
+      staticFile,
       (path) => display(path, cwd),
     );
     problems.push(...dynamic.problems);

@@ -3,7 +3,7 @@
  * as the provider reads them, then built into a generation as Pacer builds
  * one, without listening or connecting. Whatever Pacer would disable at
  * start (a rule that does not parse, a router to a missing service, an
- * unknown middleware, a plugin that does not load, bad options) is reported
+ * unknown middleware, bad options) is reported
  * with the file, line and column of the item.
  *
  * Items of other providers (Marathon) are not read here, so a reference to
@@ -15,9 +15,8 @@ import type { StaticConfig } from "../config/static.ts";
 import { serversTransportSchema } from "../config/dynamic.ts";
 import { ConfigError, type ConfigProblem } from "../config/source.ts";
 import { internalServices } from "../api/internal.ts";
-import { memoryLogger, silentLogger } from "../log/logger.ts";
-import { builtinRegistry } from "../middleware/builtins.ts";
-import { loadPlugins } from "../plugin/loader.ts";
+import { silentLogger } from "../log/logger.ts";
+import type { MiddlewareRegistry } from "../middleware/registry.ts";
 import { type LoadedFiles, loadFiles } from "../provider/file/mod.ts";
 import { buildGeneration, type EntryPointInfo } from "../server/build.ts";
 import { mergeConfigurations } from "../server/merge.ts";
@@ -40,26 +39,18 @@ const CHECKED_PROVIDERS = new Set(["file", "internal"]);
 
 /**
  * Checks the dynamic files of `config.providers.file`.
+ * @param registry Built-in middlewares and the loaded plugins.
  * @param show How a file path is shown (relative to the working directory).
  */
 export async function checkDynamicFiles(
   config: StaticConfig,
+  registry: MiddlewareRegistry,
   staticFile: string,
   show: (path: string) => string,
 ): Promise<DynamicCheck> {
   const file = config.providers.file!;
   const problems: ConfigProblem[] = [];
   const warnings: string[] = [];
-  const registry = builtinRegistry();
-  const plugins = memoryLogger("error");
-  await loadPlugins(config.plugins, registry, plugins.log);
-  for (const record of plugins.records()) {
-    problems.push({
-      location: staticFile,
-      message: `plugins.${record.plugin}: ${record.msg}: ${record.error}`,
-    });
-  }
-
   let loaded: LoadedFiles;
   try {
     loaded = await loadFiles({

@@ -117,18 +117,14 @@ Deno.test("pacer check builds the dynamic files: every item Pacer would disable 
   ]);
 });
 
-Deno.test("pacer check reports a plugin that does not load", async () => {
-  const result = await check([
-    "--config",
-    "check_ok.yaml",
-    `--plugins.broken.module=${FIXTURES}/dynamic/routes.yaml`,
-  ]);
-  equal(result.code, 1);
-  const [first] = result.stderr.split("\n");
-  match(
-    first!,
-    /^check_ok\.yaml: plugins\.broken: Plugin failed to load; routers using it are disabled: /,
-  );
+Deno.test("pacer check reports a plugin that does not load, with or without dynamic files", async () => {
+  const broken = `--plugins.broken.module=${FIXTURES}/dynamic/routes.yaml`;
+  for (const args of [["--config", "check_ok.yaml"], ["--entryPoints.web.address=:8081"]]) {
+    const result = await check([...args, broken]);
+    equal(result.code, 1, args.join(" "));
+    const [first] = result.stderr.split("\n");
+    match(first!, /: plugins\.broken: Plugin failed to load; routers using it are disabled: /);
+  }
 });
 
 Deno.test("pacer check reports files that do not exist", async () => {
