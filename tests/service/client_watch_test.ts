@@ -74,13 +74,29 @@ Deno.test("ClientWatch subscribes a long wait to its signal and unsubscribes at 
   controller.abort();
   equal(calls, 0, "no call after the wait ended");
 
+  // Kept referenced while it waits, as the watch requires (it holds requests weakly).
   const second = new AbortController();
-  const unwatchSecond = watch.watch(
-    new Request("http://w.test/", { signal: second.signal }),
-    () => calls++,
-  );
+  const secondRequest = new Request("http://w.test/", { signal: second.signal });
+  const unwatchSecond = watch.watch(secondRequest, () => calls++);
   await new Promise((r) => setTimeout(r, 40));
   second.abort();
   equal(calls, 1, "a client leaving after the link is noticed");
+  ok(secondRequest.signal.aborted);
   unwatchSecond();
+});
+
+Deno.test("the forwarder keeps a waiting request alive for the watch, through full collections", async () => {
+  // ClientWatch holds requests weakly; a forwarder that let its request go
+  // would stop noticing clients that leave. Needs --expose-gc: a subprocess.
+  const fixture = new URL("../fixtures/gc/client_gone_under_gc.ts", import.meta.url);
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--v8-flags=--expose-gc", fixture.pathname],
+    cwd: new URL("../..", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  equal(code, 0, new TextDecoder().decode(stderr));
+  const result = JSON.parse(new TextDecoder().decode(stdout).trim());
+  equal(result.status, 499, "the forwarder answered for the client that left");
+  equal(result.upstreamAborted, true, "the upstream request was aborted");
 });
