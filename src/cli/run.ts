@@ -133,6 +133,7 @@ export async function pacerOptions(
       isTrusted: insecure ? () => true : (ip) => trusted.contains(ip) && isIP(ip) !== 0,
       readTimeoutMs: ep.transport.respondingTimeouts.readTimeout,
       writeTimeoutMs: ep.transport.respondingTimeouts.writeTimeout,
+      sanitizePath: ep.http.sanitizePath,
       asDefault: ep.asDefault,
       middlewares: ep.http.middlewares,
       requestAcceptGraceTimeoutMs: ep.transport.lifeCycle.requestAcceptGraceTimeout,

@@ -255,6 +255,12 @@ export const entryPointSchema = z.strictObject({
     redirections: toggle(z.strictObject({
       entryPoint: toggle(redirectEntryPointSchema),
     })),
+    /**
+     * Normalize and clean the request path before routing (decode escaped
+     * unreserved characters; drop `.`, `..` and duplicate slashes), as
+     * Traefik v3 does. @default {true}
+     */
+    sanitizePath: z.boolean().default(true),
   })),
 });
 /** A validated entrypoint. */

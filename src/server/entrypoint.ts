@@ -17,9 +17,11 @@
 import { type AccessLog, type AccessRecord, countingBody } from "../log/access_log.ts";
 import type { Logger } from "../log/logger.ts";
 import { UPSTREAM_ERROR_HEADER, withoutForwardedHeaders } from "../service/forward.ts";
+import { derivedRequest } from "../util/derived_request.ts";
 import { editableResponse } from "../util/editable_response.ts";
 import type { Arrival } from "./generation.ts";
 import { withReadDeadline } from "./read_deadline.ts";
+import { sanitizedUrl } from "./sanitize_path.ts";
 
 /** What an entrypoint needs to listen and behave. */
 export interface EntryPointOptions {
@@ -36,6 +38,8 @@ export interface EntryPointOptions {
   readonly writeTimeoutMs?: number;
   /** Where delivered requests are logged (none: no access log). */
   readonly accessLog?: AccessLog;
+  /** Clean the request path before routing (`http.sanitizePath`, default true). */
+  readonly sanitizePath?: boolean;
 }
 
 /** Dispatches a request (the handler switcher). */
@@ -153,6 +157,10 @@ export class EntryPoint {
   async #respond(request: Request, arrival: Arrival): Promise<Response> {
     const o = this.#options;
     let incoming = arrival.trusted ? request : withoutForwardedHeaders(request);
+    if (o.sanitizePath !== false) {
+      const url = sanitizedUrl(incoming.url);
+      if (url) incoming = derivedRequest(incoming, { url });
+    }
     if (o.readTimeoutMs) {
       incoming = withReadDeadline(incoming, o.readTimeoutMs, arrival.completed);
     }

@@ -51,7 +51,7 @@ const DEFAULT_ENTRYPOINT = {
     lifeCycle: { requestAcceptGraceTimeout: 0, graceTimeOut: 10_000 },
   },
   forwardedHeaders: { trustedIPs: [], insecure: false },
-  http: { middlewares: [] },
+  http: { middlewares: [], sanitizePath: true },
 };
 
 Deno.test("loadStaticConfig() applies every default when nothing is configured", async () => {
