@@ -73,7 +73,6 @@ export function sanitizedUrl(url: string): string | undefined {
   if (end < 0) end = url.indexOf("#", start);
   if (end < 0) end = url.length;
   const path = url.slice(start, end);
-  if (!mayNeedSanitizing(path)) return undefined;
   const clean = sanitizePath(path);
   return clean === path ? undefined : url.slice(0, start) + clean + url.slice(end);
 }

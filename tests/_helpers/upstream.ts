@@ -63,3 +63,22 @@ export function closedPort(): number {
   listener.close();
   return port;
 }
+
+/**
+ * An upstream handler that answers only once its request is aborted (or
+ * "never aborted" after 3 s), calling `onAbort` first: for tests of a
+ * client going away while Pacer waits for response headers.
+ */
+export function answerWhenAborted(
+  onAbort: () => void,
+): (request: Request) => Promise<Response> {
+  return (request) =>
+    new Promise<Response>((resolve) => {
+      const giveUp = setTimeout(() => resolve(new Response("never aborted")), 3_000);
+      request.signal.addEventListener("abort", () => {
+        clearTimeout(giveUp);
+        onAbort();
+        resolve(new Response("gone"));
+      });
+    });
+}

@@ -2,7 +2,7 @@ import { equal, ok } from "node:assert/strict";
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import { memoryLogger } from "../../src/log/logger.ts";
 import { lbService, startPacer } from "../_helpers/pacer.ts";
-import { closedPort, upstream } from "../_helpers/upstream.ts";
+import { answerWhenAborted, closedPort, upstream } from "../_helpers/upstream.ts";
 import { within } from "../_helpers/within.ts";
 
 const MiB = 1024 ** 2;
@@ -273,15 +273,7 @@ for (
   Deno.test(`the upstream request is aborted when the client goes away: ${name}`, async () => {
     let upstreamAborted!: () => void;
     const aborted = new Promise<void>((r) => upstreamAborted = r);
-    await using up = await upstream("hang", (request) =>
-      new Promise<Response>((resolve) => {
-        const giveUp = setTimeout(() => resolve(new Response("never aborted")), 3_000);
-        request.signal.addEventListener("abort", () => {
-          clearTimeout(giveUp);
-          upstreamAborted();
-          resolve(new Response("gone"));
-        });
-      }));
+    await using up = await upstream("hang", answerWhenAborted(() => upstreamAborted()));
     await using p = await startPacer({
       config: {
         http: {
