@@ -134,6 +134,7 @@ export async function pacerOptions(
       readTimeoutMs: ep.transport.respondingTimeouts.readTimeout,
       writeTimeoutMs: ep.transport.respondingTimeouts.writeTimeout,
       sanitizePath: ep.http.sanitizePath,
+      encodedCharacters: ep.http.encodedCharacters,
       asDefault: ep.asDefault,
       middlewares: ep.http.middlewares,
       requestAcceptGraceTimeoutMs: ep.transport.lifeCycle.requestAcceptGraceTimeout,

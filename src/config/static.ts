@@ -29,6 +29,7 @@ import { applyOverrides } from "./_overrides.ts";
 import { caseClashes, explainIssues } from "./_problems.ts";
 import { marathonOptionsSchema } from "../provider/marathon/options.ts";
 import { ipOrCidrSchema } from "../net/ip.ts";
+import { encodedCharactersSchema } from "../server/encoded_characters.ts";
 import { shippedPluginDir } from "../plugin/loader.ts";
 import type { LogFormat, LogLevel } from "../log/logger.ts";
 import { parseStatusRanges } from "../log/access_log.ts";
@@ -261,6 +262,11 @@ export const entryPointSchema = z.strictObject({
      * Traefik v3 does. @default {true}
      */
     sanitizePath: z.boolean().default(true),
+    /**
+     * Reserved escapes allowed in request paths (Traefik v3.6.7+ names and
+     * defaults: all allowed). A refused one gets 400 Bad Request.
+     */
+    encodedCharacters: section(encodedCharactersSchema(true)),
   })),
 });
 /** A validated entrypoint. */

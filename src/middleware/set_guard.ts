@@ -1,8 +1,9 @@
 /**
  * The access- and traffic-control middlewares of Traefik's HTTP set:
- * authentication (basicAuth, forwardAuth), client filtering (ipAllowList and
- * its v2 name ipWhiteList), and load protection (rateLimit, inFlightReq,
- * circuitBreaker). `builtins.ts` registers them.
+ * authentication (basicAuth, forwardAuth), client and request filtering
+ * (ipAllowList and its v2 name ipWhiteList, encodedCharacters), and load
+ * protection (rateLimit, inFlightReq, circuitBreaker). `builtins.ts`
+ * registers them.
  *
  * ipWhiteList is its own definition rather than an alias of ipAllowList
  * because its options differ (no `rejectStatusCode`).
@@ -12,6 +13,7 @@
 import type { PluginDefinition } from "../plugin/plugin.ts";
 import basicAuth from "./basic_auth/mod.ts";
 import circuitBreaker from "./circuit_breaker/mod.ts";
+import encodedCharacters from "./encoded_characters/mod.ts";
 import forwardAuth from "./forward_auth/mod.ts";
 import inFlightReq from "./in_flight_req/mod.ts";
 import ipAllowList from "./ip_allow_list/mod.ts";
@@ -28,4 +30,5 @@ export const guardMiddlewares: { definition: PluginDefinition<any>; aliases?: st
   { definition: rateLimit },
   { definition: inFlightReq },
   { definition: circuitBreaker },
+  { definition: encodedCharacters },
 ];

@@ -16,9 +16,18 @@
  */
 import { type AccessLog, type AccessRecord, countingBody } from "../log/access_log.ts";
 import type { Logger } from "../log/logger.ts";
-import { UPSTREAM_ERROR_HEADER, withoutForwardedHeaders } from "../service/forward.ts";
+import {
+  pathAndQuery,
+  UPSTREAM_ERROR_HEADER,
+  withoutForwardedHeaders,
+} from "../service/forward.ts";
 import { derivedRequest } from "../util/derived_request.ts";
 import { editableResponse } from "../util/editable_response.ts";
+import {
+  deniedEscapes,
+  type EncodedCharactersOptions,
+  pathEscapeProblem,
+} from "./encoded_characters.ts";
 import type { Arrival } from "./generation.ts";
 import { withReadDeadline } from "./read_deadline.ts";
 import { sanitizedUrl } from "./sanitize_path.ts";
@@ -40,6 +49,11 @@ export interface EntryPointOptions {
   readonly accessLog?: AccessLog;
   /** Clean the request path before routing (`http.sanitizePath`, default true). */
   readonly sanitizePath?: boolean;
+  /**
+   * Reserved escapes the request path may carry (`http.encodedCharacters`;
+   * absent: all). A malformed escape is refused either way.
+   */
+  readonly encodedCharacters?: EncodedCharactersOptions;
 }
 
 /** Dispatches a request (the handler switcher). */
@@ -47,12 +61,16 @@ export type Dispatch = (request: Request, arrival: Arrival) => Promise<Response>
 
 const TEXT = { "content-type": "text/plain; charset=utf-8" };
 
+const NONE_DENIED: ReadonlySet<string> = new Set();
+
 /** One listener. */
 export class EntryPoint {
   readonly name: string;
   readonly #options: EntryPointOptions;
   readonly #dispatch: Dispatch;
   readonly #log: Logger;
+  /** Escapes refused in request paths (upper-case hex). */
+  readonly #deniedEscapes: ReadonlySet<string>;
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
   #stopping = false;
   #inFlight = 0;
@@ -62,6 +80,9 @@ export class EntryPoint {
     this.#options = options;
     this.#dispatch = dispatch;
     this.#log = log.with({ entryPoint: options.name });
+    this.#deniedEscapes = options.encodedCharacters
+      ? deniedEscapes(options.encodedCharacters)
+      : NONE_DENIED;
   }
 
   /** The bound address (after {@linkcode listen}). */
@@ -156,6 +177,18 @@ export class EntryPoint {
 
   async #respond(request: Request, arrival: Arrival): Promise<Response> {
     const o = this.#options;
+    // On the path as received, before sanitizing normalizes its escapes (Traefik's order too).
+    const problem = pathEscapeProblem(request.url, this.#deniedEscapes);
+    if (problem) {
+      this.#log.debug("Request refused: escape not allowed in the path", {
+        escape: problem.escape,
+        reason: problem.kind === "malformed"
+          ? "malformed escape"
+          : "refused by http.encodedCharacters",
+        path: pathAndQuery(request.url),
+      });
+      return this.#finish(new Response("Bad Request", { status: 400, headers: TEXT }));
+    }
     let incoming = arrival.trusted ? request : withoutForwardedHeaders(request);
     if (o.sanitizePath !== false) {
       const url = sanitizedUrl(incoming.url);

@@ -51,7 +51,19 @@ const DEFAULT_ENTRYPOINT = {
     lifeCycle: { requestAcceptGraceTimeout: 0, graceTimeOut: 10_000 },
   },
   forwardedHeaders: { trustedIPs: [], insecure: false },
-  http: { middlewares: [], sanitizePath: true },
+  http: {
+    middlewares: [],
+    sanitizePath: true,
+    encodedCharacters: {
+      allowEncodedSlash: true,
+      allowEncodedBackSlash: true,
+      allowEncodedNullCharacter: true,
+      allowEncodedSemicolon: true,
+      allowEncodedPercent: true,
+      allowEncodedQuestionMark: true,
+      allowEncodedHash: true,
+    },
+  },
 };
 
 Deno.test("loadStaticConfig() applies every default when nothing is configured", async () => {
@@ -391,6 +403,32 @@ Deno.test("loadStaticConfig() enables Marathon from a file, a flag or a variable
   equal(full?.respectReadinessChecks, true);
   deepEqual(full?.basic, { httpBasicAuthUser: "admin" });
   deepEqual(full?.tls, { insecureSkipVerify: true });
+});
+
+Deno.test("loadStaticConfig() reads http.encodedCharacters from a file, flags and variables", async () => {
+  const { config } = await load({
+    "/w/pacer.yaml": [
+      "entryPoints:",
+      "  web:",
+      "    address: :80",
+      "    http: {encodedCharacters: {allowEncodedSlash: false}}",
+    ].join("\n"),
+  }, {
+    env: { PACER_ENTRYPOINTS_WEB_HTTP_ENCODEDCHARACTERS_ALLOWENCODEDHASH: "false" },
+    args: ["--entryPoints.web.http.encodedCharacters.allowEncodedNullCharacter=false"],
+  });
+  deepEqual(config.entryPoints.web!.http.encodedCharacters, {
+    ...DEFAULT_ENTRYPOINT.http.encodedCharacters,
+    allowEncodedSlash: false,
+    allowEncodedNullCharacter: false,
+    allowEncodedHash: false,
+  });
+  const problems = await problemsOf(load({
+    "/w/pacer.yaml":
+      "entryPoints: {web: {address: ':80', http: {encodedCharacters: {allowSlash: false}}}}",
+  }));
+  equal(problems.length, 1);
+  ok(problems[0]!.message.includes("allowSlash"), problems[0]!.message);
 });
 
 Deno.test("loadStaticConfig() matches option names case-insensitively in files, flags and variables", async () => {

@@ -1,6 +1,7 @@
 import { equal } from "node:assert/strict";
 import { sanitizedUrl, sanitizePath } from "../../src/server/sanitize_path.ts";
 import { lbService, startPacer } from "../_helpers/pacer.ts";
+import { rawGet, rawUpstream } from "../_helpers/raw_http.ts";
 
 // Expected values are Go's `URL.JoinPath()` after Traefik's escape normalization.
 const PATHS: [string, string][] = [
@@ -40,31 +41,6 @@ Deno.test("sanitizedUrl() rewrites only the path, and only when it changes", () 
   equal(sanitizedUrl("http://a.test/a/.well-known"), undefined);
   equal(sanitizedUrl("http://a.test"), undefined);
 });
-
-/** Sends a request line as given (fetch would clean the path first) and returns status and body. */
-async function rawGet(port: number, target: string, host: string): Promise<[number, string]> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  await conn.write(
-    new TextEncoder().encode(
-      `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
-    ),
-  );
-  let text = "";
-  const decoder = new TextDecoder();
-  for await (const chunk of conn.readable) text += decoder.decode(chunk, { stream: true });
-  const status = Number(text.split(" ")[1]);
-  const body = text.slice(text.indexOf("\r\n\r\n") + 4);
-  return [status, body.includes("\r\n") ? body.split("\r\n")[1]! : body];
-}
-
-/** An upstream that answers with its name and the request target exactly as it arrived. */
-function rawUpstream(name: string): Deno.HttpServer<Deno.NetAddr> {
-  return Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
-    const url = request.url;
-    const target = url.slice(url.indexOf("/", url.indexOf("//") + 2));
-    return new Response(`${name} ${target}`);
-  });
-}
 
 for (const sanitize of [true, false]) {
   Deno.test(`sanitizePath ${sanitize ? "on (default)" : "off"}: routing and the upstream see ${sanitize ? "the cleaned" : "the raw"} path`, async () => {
