@@ -5,6 +5,7 @@ import {
   encodedCharactersSchema,
   pathEscapeProblem,
 } from "../../src/server/encoded_characters.ts";
+import type { DynamicConfig } from "../../src/config/dynamic.ts";
 import { lbService, startPacer } from "../_helpers/pacer.ts";
 import { rawGet, rawUpstream } from "../_helpers/raw_http.ts";
 
@@ -67,16 +68,19 @@ Deno.test("pathEscapeProblem() refuses a malformed escape even when everything i
   );
 });
 
+/** Host `e.test` routed to `upstream`. */
+function oneRouterTo(upstream: Deno.HttpServer<Deno.NetAddr>): DynamicConfig {
+  return {
+    http: {
+      routers: { r: { rule: "Host(`e.test`)", service: "s" } },
+      services: { s: lbService([`http://127.0.0.1:${upstream.addr.port}`]) },
+    },
+  };
+}
+
 Deno.test("entrypoint http.encodedCharacters: all allowed by default, a malformed escape always refused", async () => {
   await using upstream = rawUpstream("up");
-  await using p = await startPacer({
-    config: {
-      http: {
-        routers: { r: { rule: "Host(`e.test`)", service: "s" } },
-        services: { s: lbService([`http://127.0.0.1:${upstream.addr.port}`]) },
-      },
-    },
-  });
+  await using p = await startPacer({ config: oneRouterTo(upstream) });
   const port = p.pacer.entryPoint("web").addr.port;
   deepEqual(await rawGet(port, "/a%2Fb%3B%00", "e.test"), [200, "up /a%2Fb%3B%00"]);
   deepEqual(await rawGet(port, "/a%zz", "e.test"), [400, "Bad Request"]);
@@ -87,12 +91,7 @@ Deno.test("entrypoint http.encodedCharacters: a refused escape gets 400 before r
   await using upstream = rawUpstream("up");
   await using p = await startPacer({
     web: { encodedCharacters: { ...ALL_ALLOWED, allowEncodedSlash: false } },
-    config: {
-      http: {
-        routers: { r: { rule: "Host(`e.test`)", service: "s" } },
-        services: { s: lbService([`http://127.0.0.1:${upstream.addr.port}`]) },
-      },
-    },
+    config: oneRouterTo(upstream),
   });
   const port = p.pacer.entryPoint("web").addr.port;
   deepEqual(await rawGet(port, "/public%2F..%2Fadmin", "e.test"), [400, "Bad Request"]);
