@@ -16,11 +16,7 @@
  */
 import { type AccessLog, type AccessRecord, countingBody } from "../log/access_log.ts";
 import type { Logger } from "../log/logger.ts";
-import {
-  pathAndQuery,
-  UPSTREAM_ERROR_HEADER,
-  withoutForwardedHeaders,
-} from "../service/forward.ts";
+import { UPSTREAM_ERROR_HEADER, withoutForwardedHeaders } from "../service/forward.ts";
 import { derivedRequest } from "../util/derived_request.ts";
 import { editableResponse } from "../util/editable_response.ts";
 import {
@@ -28,6 +24,7 @@ import {
   type EncodedCharactersOptions,
   pathEscapeProblem,
 } from "./encoded_characters.ts";
+import { pathOf } from "./chain.ts";
 import type { Arrival } from "./generation.ts";
 import { withReadDeadline } from "./read_deadline.ts";
 import { sanitizedUrl } from "./sanitize_path.ts";
@@ -185,7 +182,8 @@ export class EntryPoint {
         reason: problem.kind === "malformed"
           ? "malformed escape"
           : "refused by http.encodedCharacters",
-        path: pathAndQuery(request.url),
+        // Without the query: it may hold what the access log is told to redact.
+        path: pathOf(request.url),
       });
       return this.#finish(new Response("Bad Request", { status: 400, headers: TEXT }));
     }
