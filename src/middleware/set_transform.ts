@@ -1,6 +1,7 @@
 /**
  * The request/response transforming middlewares of Traefik's HTTP set:
- * path rewrites, redirects, headers, compression, buffering and error pages.
+ * path rewrites, redirects, headers, compression, content-type detection,
+ * buffering and error pages.
  * `builtins.ts` registers them (their names are the same in Traefik v2 and
  * v3, so none needs an alias).
  *
@@ -10,6 +11,7 @@ import type { PluginDefinition } from "../plugin/plugin.ts";
 import addPrefix from "./add_prefix/mod.ts";
 import buffering from "./buffering/mod.ts";
 import compress from "./compress/mod.ts";
+import contentType from "./content_type/mod.ts";
 import errors from "./errors/mod.ts";
 import headers from "./headers/mod.ts";
 import redirectRegex from "./redirect_regex/mod.ts";
@@ -31,6 +33,7 @@ export const transformMiddlewares: { definition: PluginDefinition<any>; aliases?
   { definition: redirectScheme },
   { definition: redirectRegex },
   { definition: compress },
+  { definition: contentType },
   { definition: buffering },
   { definition: errors },
 ];

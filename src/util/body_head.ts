@@ -30,10 +30,15 @@ export type BodyHead =
   | { readonly complete: true; readonly bytes: Uint8Array<ArrayBuffer> }
   /**
    * The body is larger than the limit (or paused): `size` bytes were read,
-   * and `body` streams the whole body again, those bytes first, then the
-   * unread rest. Consume or cancel it.
+   * in the chunks `read`, and `body` streams the whole body again, those
+   * bytes first, then the unread rest. Consume or cancel it.
    */
-  | { readonly complete: false; readonly size: number; readonly body: ReadableStream<Uint8Array> };
+  | {
+    readonly complete: false;
+    readonly size: number;
+    readonly read: readonly Uint8Array[];
+    readonly body: ReadableStream<Uint8Array>;
+  };
 
 const PAUSED = Symbol("paused");
 
@@ -57,7 +62,8 @@ function readOrPause(
  * Reads `body` until it ends or more than `max` bytes have been read (the
  * chunk that crosses `max` is read whole). With `stopOnPause`, it also stops
  * as soon as the stream has nothing ready by the next macrotask, so a slow
- * stream is not waited for.
+ * stream is not waited for; with `waitForFirstChunk` as well, only once it
+ * has read something (the first chunk is always waited for).
  *
  * @param body The stream; locked from now on.
  * @param max Most bytes the caller wants in memory (`Infinity`: no limit).
@@ -66,7 +72,7 @@ function readOrPause(
 export async function readAtMost(
   body: ReadableStream<Uint8Array>,
   max: number,
-  options: { readonly stopOnPause?: boolean } = {},
+  options: { readonly stopOnPause?: boolean; readonly waitForFirstChunk?: boolean } = {},
 ): Promise<BodyHead> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
@@ -74,7 +80,8 @@ export async function readAtMost(
   let pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
   while (size <= max) {
     const read = reader.read();
-    const result = options.stopOnPause ? await readOrPause(read) : await read;
+    const mayPause = options.stopOnPause && (size > 0 || !options.waitForFirstChunk);
+    const result = mayPause ? await readOrPause(read) : await read;
     if (result === PAUSED) {
       pending = read;
       break;
@@ -100,5 +107,5 @@ export async function readAtMost(
     // highWaterMark 0, each chunk was a separate round trip and a 1 GiB body
     // through retry took minutes of CPU instead of seconds.
   }, new ByteLengthQueuingStrategy({ highWaterMark: 1024 * 1024 }));
-  return { complete: false, size, body: rest };
+  return { complete: false, size, read: [...chunks], body: rest };
 }

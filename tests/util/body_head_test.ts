@@ -49,6 +49,7 @@ Deno.test("readAtMost() stops past the limit and streams the whole body again", 
   const head = await readAtMost(stream, 3);
   assert.ok(!head.complete);
   assert.equal(head.size, 4, "the chunk crossing the limit is read whole");
+  assert.deepEqual(head.read.map((c) => [...c]), [[1, 2], [3, 4]], "the chunks read");
   assert.deepEqual(await all(head.body), [1, 2, 3, 4, 5]);
   const unlimited = await readAtMost(source([bytes(1), bytes(2)]).stream, Infinity);
   assert.ok(unlimited.complete && unlimited.bytes.byteLength === 2);
@@ -95,5 +96,27 @@ Deno.test("readAtMost() with stopOnPause does not wait for a stream that pauses"
   assert.equal(head.size, 1);
   release();
   // The read that was pending when it paused is not lost.
+  assert.deepEqual(await all(head.body), [1, 2]);
+});
+
+Deno.test("readAtMost() with waitForFirstChunk waits for the first chunk, then stops on a pause", async () => {
+  let release!: () => void;
+  const later = new Promise<void>((resolve) => (release = resolve));
+  const chunks = [bytes(1), bytes(2)];
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      // Each chunk comes only after a pause: the first after 20 ms, the second on release.
+      if (chunks.length === 2) await new Promise((resolve) => setTimeout(resolve, 20));
+      else if (chunks.length === 1) await later;
+      const next = chunks.shift();
+      if (next) controller.enqueue(next);
+      else controller.close();
+    },
+  }, { highWaterMark: 0 });
+  const head = await readAtMost(stream, 10, { stopOnPause: true, waitForFirstChunk: true });
+  assert.ok(!head.complete);
+  assert.equal(head.size, 1, "the slow first chunk was waited for, the second was not");
+  assert.deepEqual(head.read.map((c) => [...c]), [[1]]);
+  release();
   assert.deepEqual(await all(head.body), [1, 2]);
 });
