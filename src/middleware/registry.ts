@@ -150,11 +150,12 @@ export class MiddlewareRegistry {
     }
     const registered = this.get(key);
     if (!registered) {
+      const unsupported = UNSUPPORTED_TRAEFIK_TYPES.get(key.toLowerCase());
       return {
         ok: false,
-        error: `unknown middleware type '${key}'${
-          suggest(key, this.builtins().map((b) => b.type))
-        }`,
+        error: unsupported
+          ? `Traefik's '${key}' middleware is not supported by Pacer: ${unsupported}`
+          : `unknown middleware type '${key}'${suggest(key, this.builtins().map((b) => b.type))}`,
       };
     }
     return this.#validate(registered, "builtin", raw, registered.type);
@@ -185,6 +186,21 @@ export class MiddlewareRegistry {
     return { ok: true, type: registered.type, kind, registered, options: result.data };
   }
 }
+
+/**
+ * Traefik middlewares Pacer knowingly lacks, by lower-cased type, with why:
+ * a Traefik user's configuration should say so, not "unknown".
+ */
+const UNSUPPORTED_TRAEFIK_TYPES = new Map([
+  [
+    "passtlsclientcert",
+    "Deno's server cannot ask clients for certificates, so there are none to pass",
+  ],
+  [
+    "grpcweb",
+    "Pacer does not proxy gRPC (Deno's HTTP client and server carry no trailers)",
+  ],
+]);
 
 function suggest(name: string, known: string[]): string {
   const lower = name.toLowerCase();

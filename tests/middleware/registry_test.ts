@@ -24,6 +24,15 @@ Deno.test("MiddlewareRegistry.resolve() explains unknown types and plugins", () 
   const unknown = registry.resolve({ stripPrefixx: {} });
   ok(!unknown.ok);
   equal(unknown.error, "unknown middleware type 'stripPrefixx'");
+  const lacking = registry.resolve({ passTLSClientCert: { pem: true } });
+  ok(!lacking.ok);
+  equal(
+    lacking.error,
+    "Traefik's 'passTLSClientCert' middleware is not supported by Pacer: " +
+      "Deno's server cannot ask clients for certificates, so there are none to pass",
+  );
+  const grpc = registry.resolve({ grpcWeb: {} });
+  ok(!grpc.ok && grpc.error.includes("Pacer does not proxy gRPC"), grpc.ok ? "" : grpc.error);
   const noPlugins = registry.resolve({ plugin: { mine: {} } });
   ok(!noPlugins.ok);
   ok(noPlugins.error.includes("declare it under 'plugins' in the static configuration"));
