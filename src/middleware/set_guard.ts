@@ -1,6 +1,6 @@
 /**
  * The access- and traffic-control middlewares of Traefik's HTTP set:
- * authentication (basicAuth, forwardAuth), client and request filtering
+ * authentication (basicAuth, digestAuth, forwardAuth), client and request filtering
  * (ipAllowList and its v2 name ipWhiteList, encodedCharacters), and load
  * protection (rateLimit, inFlightReq, circuitBreaker). `builtins.ts`
  * registers them.
@@ -13,6 +13,7 @@
 import type { PluginDefinition } from "../plugin/plugin.ts";
 import basicAuth from "./basic_auth/mod.ts";
 import circuitBreaker from "./circuit_breaker/mod.ts";
+import digestAuth from "./digest_auth/mod.ts";
 import encodedCharacters from "./encoded_characters/mod.ts";
 import forwardAuth from "./forward_auth/mod.ts";
 import inFlightReq from "./in_flight_req/mod.ts";
@@ -24,6 +25,7 @@ import rateLimit from "./rate_limit/mod.ts";
 // deno-lint-ignore no-explicit-any
 export const guardMiddlewares: { definition: PluginDefinition<any>; aliases?: string[] }[] = [
   { definition: basicAuth },
+  { definition: digestAuth },
   { definition: forwardAuth },
   { definition: ipAllowList },
   { definition: ipWhiteList },
