@@ -13,6 +13,9 @@ import digestAuthPlugin, {
   readDigestUsersFile,
 } from "../../src/middleware/digest_auth/mod.ts";
 import { createFromRaw, testContext } from "./_ctx.ts";
+import { buildConfiguration } from "../../src/provider/marathon/build.ts";
+import { builtinRegistry } from "../../src/middleware/builtins.ts";
+import { app, localhostTask, NOW } from "../provider/marathon/_builders.ts";
 
 // Vectors: Traefik's digest_auth_test.go (htdigest lines, MD5 of "name:realm:password").
 const TEST = "test:traefik:a2688e031edb4be6a3797f3882655c05"; // test / test
@@ -589,4 +592,27 @@ Deno.test("digestAuth() works with a real client over HTTP", async () => {
   });
   assert.equal(res.status, 200);
   assert.equal((await res.json()).clientUsername, "test");
+});
+
+Deno.test("digestAuth comes from Marathon labels, users as a comma-separated list", () => {
+  const { config } = buildConfiguration(
+    [app({
+      id: "/admin",
+      labels: {
+        "traefik.http.middlewares.auth.digestauth.users": `${TEST}, ${TEST2}`,
+        "traefik.http.middlewares.auth.digestauth.removeheader": "true",
+      },
+      tasks: [localhostTask({ ports: [80] })],
+    })],
+    { defaultRule: "Host(`{{ normalize .Name }}.test`)" },
+    { now: NOW, registry: builtinRegistry() },
+  );
+  const parsed = digestAuthConfig.parse(
+    (config.http?.middlewares?.auth as Record<string, unknown>).digestAuth,
+  );
+  assert.deepEqual(parsed, {
+    users: [TEST, TEST2],
+    realm: "traefik",
+    removeHeader: true,
+  });
 });
