@@ -37,6 +37,15 @@ export function taskUp(task: TaskRecord): boolean {
   return !task.needsReadiness || task.readiness?.ready === true;
 }
 
+/**
+ * Whether a task counts as one of its app's instances: not being killed,
+ * and not `UnreachableInactive` (Marathon has launched, or will launch, its
+ * replacement; the task stays listed until it is expunged or comes back).
+ */
+function countsAsInstance(task: TaskRecord): boolean {
+  return !task.kill && !task.unreachable?.inactive;
+}
+
 /** Orders kill candidates: not running first, then by `killSelection`. */
 function victims(tasks: readonly TaskRecord[], count: number, def: AppDef): TaskRecord[] {
   if (count <= 0) return [];
@@ -147,9 +156,7 @@ export class DeploymentManager {
     for (const app of this.#state.apps.values()) {
       if (this.#state.deploymentsOf(app.def.id).length > 0) continue;
       // An unreachable task counts until it is inactive; then it is replaced.
-      const active = this.#state.tasksOf(app.def.id).filter((t) =>
-        !t.kill && !t.unreachable?.inactive
-      );
+      const active = this.#state.tasksOf(app.def.id).filter(countsAsInstance);
       this.#launch(app, app.def.instances - active.length, undefined);
     }
   }
@@ -223,8 +230,7 @@ export class DeploymentManager {
     const app = this.#state.apps.get(appId);
     if (!app) return true;
     const n = app.def.instances;
-    const tasks = this.#state.tasksOf(appId);
-    const active = tasks.filter((t) => !t.kill);
+    const active = this.#state.tasksOf(appId).filter(countsAsInstance);
     if (active.length > n) {
       for (const t of victims(active, active.length - n, app.def)) {
         this.#scheduler.kill(t, { reason: "scale down" });
@@ -232,8 +238,10 @@ export class DeploymentManager {
     } else {
       this.#launch(app, n - active.length, d);
     }
-    const now = this.#state.tasksOf(appId);
-    const live = now.filter((t) => !t.kill);
+    // Done once the instances are up and the killed ones are gone; an
+    // inactive task may stay listed beside them until it is expunged.
+    const now = this.#state.tasksOf(appId).filter((t) => !t.unreachable?.inactive);
+    const live = now.filter(countsAsInstance);
     return live.length === n && now.length === n &&
       live.every((t) => d.launched.has(t.id) ? taskUp(t) : t.state === "TASK_RUNNING");
   }

@@ -209,6 +209,24 @@ Deno.test("a partitioned agent: TASK_UNREACHABLE, a replacement once inactive, e
   }
 });
 
+Deno.test("a scale deployment does not count an UnreachableInactive task as an instance", async () => {
+  await using sim = await fastCluster();
+  await sim.api.deploy(app("/s", {
+    unreachableStrategy: { inactiveAfterSeconds: 0.3, expungeAfterSeconds: 60 },
+  }));
+  const [lost] = await sim.api.waitForRunning("/s");
+  sim.api.partitionAgent(lost!.host);
+  // Inactive: the reconciler replaces it; it stays listed as TASK_UNREACHABLE.
+  const [replacement] = await sim.api.waitForRunning("/s", 1);
+  assert.notEqual(replacement!.id, lost!.id);
+  await sim.api.scale("/s", 2);
+  // The deployment launches a second instance instead of counting the lost one, and ends.
+  await sim.api.waitForDeployments(5000);
+  const tasks = sim.api.tasks("/s");
+  assert.equal(tasks.filter((t) => t.state === "TASK_RUNNING").length, 2);
+  assert.deepEqual(tasks.filter((t) => t.state !== "TASK_RUNNING").map((t) => t.id), [lost!.id]);
+});
+
 Deno.test("a reconnected agent: its task runs on if still active, is killed if already replaced", async () => {
   await using sim = await fastCluster({ taskKilling: true });
   await sim.api.deploy(app("/r", {
