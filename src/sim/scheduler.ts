@@ -240,13 +240,18 @@ export class Scheduler {
     });
   }
 
-  /** Moves a task to a terminal state, frees its resources and forgets it. */
-  #end(task: TaskRecord, state: "TASK_KILLED" | "TASK_FAILED", message: string): void {
-    if (TERMINAL_STATES.has(task.state)) return;
+  /** Stops a task's timers and frees its ports and container IP. */
+  #release(task: TaskRecord): void {
     for (const t of task.timers) clearTimeout(t);
     task.timers.clear();
     this.#alloc.releaseHostPorts(task.agent.ip, task.net.hostPorts);
     if (task.net.containerIp) this.#alloc.releaseContainerIp(task.net.containerIp);
+  }
+
+  /** Moves a task to a terminal state, frees its resources and forgets it. */
+  #end(task: TaskRecord, state: "TASK_KILLED" | "TASK_FAILED", message: string): void {
+    if (TERMINAL_STATES.has(task.state)) return;
+    this.#release(task);
     this.#setState(task, state, message);
     this.#state.tasks.delete(task.id);
     if (state === "TASK_FAILED") {
@@ -325,8 +330,8 @@ export class Scheduler {
    * answer, which is why routers must not trust it). With the app's
    * `unreachableStrategy`, after `inactiveAfterSeconds` it stops counting as
    * an instance and a replacement is launched; after `expungeAfterSeconds`
-   * it is forgotten (its process is killed: the simulator leaves nothing
-   * behind). With `"disabled"` it stays unreachable until {@linkcode reconnect}.
+   * it is expunged: forgotten, with no status update (Mesos sent none).
+   * With `"disabled"` it stays unreachable until {@linkcode reconnect}.
    *
    * @returns Whether the task was running and is now unreachable.
    */
@@ -343,9 +348,28 @@ export class Scheduler {
       this.changed();
     });
     this.#timer(task, this.scaled(strategy.expungeAfterSeconds), () => {
-      if (task.unreachable) this.kill(task, { hard: true, reason: "expunged while unreachable" });
+      if (task.unreachable) this.#expunge(task);
     });
     return true;
+  }
+
+  /**
+   * Forgets an unreachable task, as Marathon's `forceExpunge` does: one
+   * `instance_changed_event` with condition `Killed` (Marathon's placeholder
+   * for "terminal") and no `status_update_event`, since Mesos reported
+   * nothing. Its process is still running behind the partition; the
+   * simulator ends it quietly so it leaves nothing behind.
+   */
+  #expunge(task: TaskRecord): void {
+    this.#release(task);
+    task.state = "TASK_KILLED"; // terminal: the process's exit reports nothing more
+    this.#state.tasks.delete(task.id);
+    this.#bus.publish("instance_changed_event", {
+      ...instanceChangedFields(task),
+      condition: "Killed",
+    });
+    task.proc?.signal("SIGKILL");
+    this.changed();
   }
 
   /**

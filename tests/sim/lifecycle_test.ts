@@ -198,12 +198,18 @@ Deno.test("a partitioned agent: TASK_UNREACHABLE, a replacement once inactive, e
       (await appJson(sim.leaderUrl, "/u")).tasks.map((x: Json) => x.id).sort(),
       [t!.id, fresh!.id].sort(),
     );
-    const conditions = rec.ofType("instance_changed_event")
-      .filter((e) => e.data.instanceId === t!.instanceId).map((e) => e.data.condition);
-    assert.deepEqual(conditions, ["Unreachable", "UnreachableInactive"]);
+    const conditions = () =>
+      rec.ofType("instance_changed_event")
+        .filter((e) => e.data.instanceId === t!.instanceId).map((e) => e.data.condition);
+    assert.deepEqual(conditions(), ["Unreachable", "UnreachableInactive"]);
     // Expunged: gone from the API, its process gone too.
     await sim.api.waitFor(() => !sim.api.tasks("/u").some((x) => x.id === t!.id), 3000, "expunge");
     await sim.api.waitFor(() => !pidAlive(t!.pid!), 3000, "the process to end");
+    // As Marathon's forceExpunge: one instance_changed_event Killed, no Mesos status update.
+    await rec.waitFor((e) => e.data.instanceId === t!.instanceId && e.data.condition === "Killed");
+    assert.deepEqual(conditions(), ["Unreachable", "UnreachableInactive", "Killed"]);
+    await new Promise((r) => setTimeout(r, 100)); // the process's exit is reported by nobody
+    assert.deepEqual(statuses(rec, t!.id), ["TASK_UNREACHABLE"]);
   } finally {
     await rec.close();
   }
