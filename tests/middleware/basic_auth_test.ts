@@ -174,6 +174,19 @@ Deno.test("basicAuth() replaces a client-sent headerField value", async () => {
   assert.equal((await res.json()).user, "test");
 });
 
+Deno.test("basicAuth() passes a non-Latin-1 user name to headerField as its UTF-8 bytes", async () => {
+  const app = appWith(
+    basicAuth(config({ users: ["名前:{SHA}" + sha1("pw")], headerField: "X-Webauth-User" })),
+  );
+  const res = await get(app, basic("名前", "pw"));
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  assert.equal(body.clientUsername, "名前");
+  // The header holds the bytes the client sent, one character per byte (as Traefik forwards them).
+  const bytes = Uint8Array.from(body.user as string, (ch) => ch.charCodeAt(0));
+  assert.equal(new TextDecoder().decode(bytes), "名前");
+});
+
 Deno.test("basicAuth() merges usersFile with users (Traefik's table)", async () => {
   const cases: {
     desc: string;

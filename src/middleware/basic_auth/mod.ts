@@ -35,17 +35,11 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { createHash } from "node:crypto";
-import { copyHeaders, definePlugin, rewriteRequest, z } from "../../plugin/mod.ts";
+import { definePlugin, z } from "../../plugin/mod.ts";
 import { noteClientUsername } from "../../log/access_log.ts";
+import { passAuthenticatedUser, readUsersFile as readLines } from "../_auth.ts";
 import type { Logger } from "../../log/logger.ts";
 import { checkPassword, hashKind } from "./_htpasswd.ts";
-
-declare module "hono" {
-  interface ContextVariableMap {
-    /** The authenticated user name, set by basicAuth and forwardAuth (`headerField`), for what follows. */
-    clientUsername: string;
-  }
-}
 
 function isUserLine(line: string): boolean {
   return line.split(":").length === 2;
@@ -101,35 +95,15 @@ export interface BasicAuthOptions {
  * @throws {Error} If the file cannot be read or a line is not `name:hash`
  *   (the message names the file and line, never the hash).
  */
-export async function readUsersFile(
+export function readUsersFile(
   path: string,
   readTextFile: (path: string) => Promise<string> = Deno.readTextFile,
 ): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readTextFile(path);
-  } catch (error) {
-    throw new Error(
-      `Cannot create basicAuth middleware as 'usersFile' cannot be read: ${path}: ${
-        (error as Error).message
-      }`,
-      { cause: error },
-    );
-  }
-  const lines: string[] = [];
-  text.split("\n").forEach((raw, index) => {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) return;
-    if (!isUserLine(line)) {
-      throw new SyntaxError(
-        `Cannot create basicAuth middleware as 'usersFile' ${path} line ${
-          index + 1
-        } is not "name:hash"`,
-      );
-    }
-    lines.push(line);
-  });
-  return lines;
+  return readLines(
+    path,
+    { middleware: "basicAuth", shape: "name:hash", isLine: isUserLine },
+    readTextFile,
+  );
 }
 
 const CACHE_TTL_MS = 60_000;
@@ -219,8 +193,6 @@ export function basicAuth(
     return ok;
   }
 
-  const rewrites = config.headerField !== undefined || config.removeHeader;
-
   return async function basicAuth(c, next) {
     const credentials = parseBasic(c.req.header("authorization"));
     if (credentials) noteClientUsername(c, credentials[0]);
@@ -228,13 +200,7 @@ export function basicAuth(
       return c.text("401 Unauthorized\n", 401, { "WWW-Authenticate": challenge });
     }
     const user = credentials[0];
-    c.set("clientUsername", user);
-    if (rewrites) {
-      const headers = copyHeaders(c.req.raw.headers);
-      if (config.headerField !== undefined) headers.set(config.headerField, user);
-      if (config.removeHeader) headers.delete("authorization");
-      rewriteRequest(c, { headers });
-    }
+    passAuthenticatedUser(c, user, config);
     await next();
   };
 }

@@ -58,7 +58,7 @@ function bodyAllowed(status: number): boolean {
  * The response with `Content-Type` detected from its first bytes, or
  * `response` itself when detection does not apply.
  */
-export async function withDetectedContentType(response: Response): Promise<Response> {
+async function withDetectedContentType(response: Response): Promise<Response> {
   const body = response.body;
   if (
     body === null || !bodyAllowed(response.status) || response.headers.has("content-type") ||

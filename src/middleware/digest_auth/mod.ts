@@ -44,17 +44,11 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { createHash, timingSafeEqual } from "node:crypto";
-import { copyHeaders, definePlugin, rewriteRequest, z } from "../../plugin/mod.ts";
+import { definePlugin, z } from "../../plugin/mod.ts";
 import { noteClientUsername } from "../../log/access_log.ts";
+import { passAuthenticatedUser, readUsersFile as readLines } from "../_auth.ts";
 import type { Logger } from "../../log/logger.ts";
 import { pathAndQuery } from "../../service/forward.ts";
-
-declare module "hono" {
-  interface ContextVariableMap {
-    /** The authenticated user name, set by basicAuth, digestAuth and forwardAuth (`headerField`), for what follows. */
-    clientUsername: string;
-  }
-}
 
 const DEFAULT_REALM = "traefik";
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -130,35 +124,15 @@ export interface DigestAuthOptions {
  * @throws {Error} If the file cannot be read or a line is not
  *   `name:realm:hash` (the message names the file and line, never the hash).
  */
-export async function readDigestUsersFile(
+export function readDigestUsersFile(
   path: string,
   readTextFile: (path: string) => Promise<string> = Deno.readTextFile,
 ): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readTextFile(path);
-  } catch (error) {
-    throw new Error(
-      `Cannot create digestAuth middleware as 'usersFile' cannot be read: ${path}: ${
-        (error as Error).message
-      }`,
-      { cause: error },
-    );
-  }
-  const lines: string[] = [];
-  text.split("\n").forEach((raw, index) => {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) return;
-    if (!isUserLine(line)) {
-      throw new SyntaxError(
-        `Cannot create digestAuth middleware as 'usersFile' ${path} line ${
-          index + 1
-        } is not "name:realm:hash"`,
-      );
-    }
-    lines.push(line);
-  });
-  return lines;
+  return readLines(
+    path,
+    { middleware: "digestAuth", shape: "name:realm:hash", isLine: isUserLine },
+    readTextFile,
+  );
 }
 
 /** go-http-auth's `RandomKey()`: 12 random bytes in base64. */
@@ -176,10 +150,6 @@ function sameDigest(expected: string, given: string): boolean {
   const a = encoder.encode(expected);
   const b = encoder.encode(given);
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function asBytes(text: string): string {
-  return /[\u0080-\uffff]/.test(text) ? String.fromCharCode(...encoder.encode(text)) : text;
 }
 
 /**
@@ -391,8 +361,6 @@ export function digestAuth(
     return undefined;
   }
 
-  const rewrites = config.headerField !== undefined || config.removeHeader;
-
   return async function digestAuth(c, next) {
     const params = parseDigestParams(c.req.header("authorization"));
     const user = params?.get("username");
@@ -403,15 +371,7 @@ export function digestAuth(
       options.log?.debug("Digest authentication failed", { reason: refusal });
       return challenge(c, refusal.startsWith("stale"));
     }
-    c.set("clientUsername", user);
-    if (rewrites) {
-      const headers = copyHeaders(c.req.raw.headers);
-      // The bytes the client sent, as Traefik forwards them (a header value
-      // holds one byte per character).
-      if (config.headerField !== undefined) headers.set(config.headerField, asBytes(user));
-      if (config.removeHeader) headers.delete("authorization");
-      rewriteRequest(c, { headers });
-    }
+    passAuthenticatedUser(c, user, config);
     await next();
   };
 }
