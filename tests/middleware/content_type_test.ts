@@ -2,15 +2,12 @@ import { deepEqual, equal } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { Hono } from "hono";
 import { pacerEnv } from "../../src/plugin/mod.ts";
-import { buildConfiguration } from "../../src/provider/marathon/build.ts";
-import { builtinRegistry } from "../../src/middleware/builtins.ts";
 import { detectContentType } from "../../src/middleware/content_type/_sniff.ts";
 import contentTypePlugin, { contentTypeConfig } from "../../src/middleware/content_type/mod.ts";
 import { failureOf } from "../../src/service/forward.ts";
 import { lbService, startPacer } from "../_helpers/pacer.ts";
 import { upstream } from "../_helpers/upstream.ts";
-import { app, localhostTask, NOW } from "../provider/marathon/_builders.ts";
-import { createFromRaw, testContext } from "./_ctx.ts";
+import { createFromRaw, middlewaresFromLabels, testContext } from "./_ctx.ts";
 
 /** The bytes of a binary string (each character one byte). */
 function bin(text: string): Uint8Array {
@@ -234,18 +231,10 @@ Deno.test("contentType through Pacer: a large streamed body arrives whole, typed
 });
 
 Deno.test("contentType comes from Marathon labels as Traefik writes it (contenttype=true)", () => {
-  const { config } = buildConfiguration(
-    [app({
-      id: "/web",
-      labels: {
-        "traefik.http.middlewares.autodetect.contenttype": "true",
-        "traefik.http.middlewares.legacy.contenttype.autodetect": "false",
-      },
-      tasks: [localhostTask({ ports: [80] })],
-    })],
-    { defaultRule: "Host(`{{ normalize .Name }}.test`)" },
-    { now: NOW, registry: builtinRegistry() },
-  );
-  deepEqual(config.http?.middlewares?.autodetect, { contentType: {} });
-  deepEqual(config.http?.middlewares?.legacy, { contentType: { autoDetect: false } });
+  const middlewares = middlewaresFromLabels({
+    "traefik.http.middlewares.autodetect.contenttype": "true",
+    "traefik.http.middlewares.legacy.contenttype.autodetect": "false",
+  });
+  deepEqual(middlewares.autodetect, { contentType: {} });
+  deepEqual(middlewares.legacy, { contentType: { autoDetect: false } });
 });

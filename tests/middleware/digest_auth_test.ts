@@ -12,10 +12,7 @@ import digestAuthPlugin, {
   type DigestAuthOptions,
   readDigestUsersFile,
 } from "../../src/middleware/digest_auth/mod.ts";
-import { createFromRaw, testContext } from "./_ctx.ts";
-import { buildConfiguration } from "../../src/provider/marathon/build.ts";
-import { builtinRegistry } from "../../src/middleware/builtins.ts";
-import { app, localhostTask, NOW } from "../provider/marathon/_builders.ts";
+import { createFromRaw, middlewaresFromLabels, testContext } from "./_ctx.ts";
 
 // Vectors: Traefik's digest_auth_test.go (htdigest lines, MD5 of "name:realm:password").
 const TEST = "test:traefik:a2688e031edb4be6a3797f3882655c05"; // test / test
@@ -595,20 +592,12 @@ Deno.test("digestAuth() works with a real client over HTTP", async () => {
 });
 
 Deno.test("digestAuth comes from Marathon labels, users as a comma-separated list", () => {
-  const { config } = buildConfiguration(
-    [app({
-      id: "/admin",
-      labels: {
-        "traefik.http.middlewares.auth.digestauth.users": `${TEST}, ${TEST2}`,
-        "traefik.http.middlewares.auth.digestauth.removeheader": "true",
-      },
-      tasks: [localhostTask({ ports: [80] })],
-    })],
-    { defaultRule: "Host(`{{ normalize .Name }}.test`)" },
-    { now: NOW, registry: builtinRegistry() },
-  );
+  const middlewares = middlewaresFromLabels({
+    "traefik.http.middlewares.auth.digestauth.users": `${TEST}, ${TEST2}`,
+    "traefik.http.middlewares.auth.digestauth.removeheader": "true",
+  });
   const parsed = digestAuthConfig.parse(
-    (config.http?.middlewares?.auth as Record<string, unknown>).digestAuth,
+    middlewares.auth?.digestAuth,
   );
   assert.deepEqual(parsed, {
     users: [TEST, TEST2],

@@ -1,13 +1,11 @@
 import { deepEqual } from "node:assert/strict";
 import { Hono } from "hono";
 import { pacerEnv } from "../../src/plugin/mod.ts";
-import { buildConfiguration } from "../../src/provider/marathon/build.ts";
 import {
   encodedCharacters,
   encodedCharactersConfig,
 } from "../../src/middleware/encoded_characters/mod.ts";
-import { builtinRegistry } from "../../src/middleware/builtins.ts";
-import { app, localhostTask, NOW } from "../provider/marathon/_builders.ts";
+import { middlewaresFromLabels } from "./_ctx.ts";
 
 /** Status and body for `path` behind the middleware built from `raw`. */
 async function answer(raw: unknown, path: string): Promise<[number, string]> {
@@ -49,20 +47,12 @@ Deno.test("encodedCharacters lets through what its options allow, and only that"
 });
 
 Deno.test("encodedCharacters comes from Marathon labels with Traefik's lower-case names", () => {
-  const { config } = buildConfiguration(
-    [app({
-      id: "/api",
-      labels: {
-        "traefik.http.middlewares.strict.encodedcharacters.allowencodedslash": "true",
-        "traefik.http.middlewares.strict.encodedcharacters.allowEncodedHash": "false",
-      },
-      tasks: [localhostTask({ ports: [80] })],
-    })],
-    { defaultRule: "Host(`{{ normalize .Name }}.test`)" },
-    { now: NOW, registry: builtinRegistry() },
-  );
+  const middlewares = middlewaresFromLabels({
+    "traefik.http.middlewares.strict.encodedcharacters.allowencodedslash": "true",
+    "traefik.http.middlewares.strict.encodedcharacters.allowEncodedHash": "false",
+  });
   const parsed = encodedCharactersConfig.parse(
-    (config.http?.middlewares?.strict as Record<string, unknown>).encodedCharacters,
+    middlewares.strict?.encodedCharacters,
   );
   deepEqual(parsed, {
     allowEncodedSlash: true,
